@@ -1,0 +1,1 @@
+"""SAFE failure detection. Core modules import no ROS; ``monitor_node`` is the ROS adapter."""

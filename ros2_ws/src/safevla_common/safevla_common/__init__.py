@@ -1,0 +1,1 @@
+"""Facts shared by every SafeVLA-ROS package. Modules here import no ROS except under ``ros/``."""
