@@ -7,7 +7,7 @@ PACKAGES := safevla_common thor_sim_bridge safevla_policy safe_monitor safevla
 SETUPS := $(foreach p,$(PACKAGES),ros2_ws/src/$(p)/setup.py)
 
 EPISODES ?= 3
-BACKEND ?= model
+BACKEND ?= expert
 TASK ?= ObjectNav
 SIM_ARGS ?=
 PYTEST_ARGS ?=
@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements.txt $(SETUPS)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.txt
-	$(PIP) install --quiet --no-deps --no-build-isolation $(foreach p,$(PACKAGES),-e ros2_ws/src/$(p))
+	$(PIP) install --quiet --no-deps --no-build-isolation --config-settings editable_mode=compat $(foreach p,$(PACKAGES),-e ros2_ws/src/$(p))
 	touch $@
 
 sim: venv

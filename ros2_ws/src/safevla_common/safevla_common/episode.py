@@ -23,6 +23,7 @@ class EpisodeEvent:
     task: str = ""
     instruction: str = ""
     reason: str = ""  # for "ended": one of END_REASONS
+    start_stamp_ns: int = 0  # for "running": stamp of the first observation; older frames are not this episode's
     result: dict[str, Any] = field(default_factory=dict)  # for "ended": success, length, costs...
 
     def to_json(self) -> str:

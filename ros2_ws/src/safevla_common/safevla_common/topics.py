@@ -19,6 +19,7 @@ SCORE = "safety/score"
 ESTOP = "safety/estop"
 SIM_COST = "sim/cost"
 SIM_EXPERT_ACTION = "sim/expert_action"
+OBJECT_IN_HAND = "robot/object_in_hand"
 DIAGNOSTICS = "/diagnostics"
 
 SAFETY_RESET = "safety/reset"
@@ -47,5 +48,6 @@ QOS: dict[str, QoSSpec] = {
     ESTOP: LATCHED,
     SIM_COST: STREAM,
     SIM_EXPERT_ACTION: LATCHED,
+    OBJECT_IN_HAND: LATCHED,
     DIAGNOSTICS: STREAM,
 }
