@@ -117,4 +117,4 @@ class MonitorNode(Node):
 
 
 def main() -> None:
-    raise SystemExit(run_node(MonitorNode))
+    raise SystemExit(run_node(MonitorNode, threads=1))
