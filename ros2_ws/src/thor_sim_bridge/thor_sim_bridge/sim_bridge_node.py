@@ -19,7 +19,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Bool, Float64MultiArray, MultiArrayDimension, String
 from std_srvs.srv import Trigger
 
-from safevla_common import topics
+from safevla_common import timing, topics
 from safevla_common.actions import ACTION_INDEX
 from safevla_common.episode import EpisodeEvent
 from safevla_common.ros.diagnostics import NodeHealth
@@ -40,7 +40,7 @@ class SimBridgeNode(Node):
             ("max_steps", 500),
             ("auto_episodes", 0),  # > 0: run this many episodes back to back; 0: wait for sim/reset
             ("monitor_timeout_s", 0.5),
-            ("republish_hz", 5.0),  # repeat the newest frames (best effort may drop one)
+            ("republish_after_s", 0.05),  # no action this long after an observation: send it again
             ("record_dir", ""),  # write one GIF per episode here
             ("record_every", 2),
         ])}
@@ -49,6 +49,8 @@ class SimBridgeNode(Node):
         self._lock = threading.RLock()
         self._episode = -1
         self._frames: tuple[Image, Image] | None = None
+        self._frames_sent_at = 0.0
+        self._writers: list[threading.Thread] = []  # episode videos being written
 
         work, safety = MutuallyExclusiveCallbackGroup(), MutuallyExclusiveCallbackGroup()
         self.health = NodeHealth(self, callback_group=safety)
@@ -63,7 +65,7 @@ class SimBridgeNode(Node):
         self.guard = EstopGuard(self, params["monitor_timeout_s"], self._on_stop, callback_group=safety)
         self.create_subscription(String, topics.ACTION, self._on_action, qos_for(topics.ACTION), callback_group=work)
         self.create_service(Trigger, topics.SIM_RESET, self._on_reset, callback_group=work)
-        self.create_timer(1.0 / params["republish_hz"], self._republish, callback_group=work)
+        self.create_timer(params["republish_after_s"] / 2, self._republish_if_unanswered, callback_group=work)
         if params["auto_episodes"] > 0:
             self.create_timer(0.1, self._auto_start, callback_group=work)
         self.get_logger().info(f"embedded simulator ready: task {params['task']}, seed {params['seed']}")
@@ -74,6 +76,11 @@ class SimBridgeNode(Node):
         from thor_sim_bridge.env import HouseEnv
 
         return HouseEnv(SimConfig(task=params["task"], max_steps=params["max_steps"]))
+
+    def destroy_node(self) -> None:
+        for writer in self._writers:  # never leave a half-written video behind
+            writer.join()
+        super().destroy_node()
 
     # -- episodes -------------------------------------------------------------------------------
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
@@ -107,11 +114,13 @@ class SimBridgeNode(Node):
         if result is None:
             return
         frames = self.session.take_frames()
-        if self.params["record_dir"] and frames:  # written before "ended" goes out: readers may rely on it
+        if self.params["record_dir"] and frames:
+            # The end goes out first: the monitor must not wait on a video to stop watching.
             path = Path(self.params["record_dir"]) / f"episode_{result.episode:03d}.gif"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_gif(path, frames)
             result.video = str(path)
+            writer = threading.Thread(target=write_gif, args=(path, frames), name=f"gif-{result.episode}")
+            writer.start()
+            self._writers.append(writer)
         event = EpisodeEvent(result.episode, "ended", task=result.task, instruction=result.instruction,
                              reason=result.reason, result=result.to_dict())
         self._episode_pub.publish(String(data=event.to_json()))
@@ -154,15 +163,21 @@ class SimBridgeNode(Node):
         hint = {"stamp_ns": stamp_ns, "action": info["expert_action"], "episode": self._episode}
         self._hint_pub.publish(String(data=json.dumps(hint)))
         self._frames = (to_msg(obs["nav_rgb"], stamp, "nav_camera"), to_msg(obs["manip_rgb"], stamp, "manip_camera"))
-        self._republish()
+        self._send_frames()
 
-    def _republish(self) -> None:
-        with self._lock:
-            if self._frames is None or not self.session.running:
-                return
-            nav, manip = self._frames
+    def _send_frames(self) -> None:
+        nav, manip = self._frames
         self._nav_pub.publish(nav)
         self._manip_pub.publish(manip)
+        self._frames_sent_at = timing.now()
+
+    def _republish_if_unanswered(self) -> None:
+        """Best effort may lose a frame; a policy that has not answered gets the observation again."""
+        with self._lock:
+            if (self._frames is not None and self.session.running
+                    and timing.now() - self._frames_sent_at > self.params["republish_after_s"]):
+                self.health.counters["republished"] += 1
+                self._send_frames()
 
     def _publish_costs(self, info: dict) -> None:
         costs = info.get("costs", {})
