@@ -16,7 +16,7 @@ from safevla_common.episode import EpisodeEvent
 from safevla_common.latent import LatentStep
 from safevla_common.ros.messages import latent_to_msg, score_from_msg
 
-from conftest import Client, wait_until
+from ros_harness import Client, wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 MONITOR = {"monitor_node": {"entropy_threshold": 2.0, "watchdog_period_s": 0.3, "startup_timeout_s": 2.0}}
@@ -115,10 +115,11 @@ def test_nan_latent_is_dropped_counted_and_the_node_keeps_running(launch, client
     assert score_from_msg(scores[0]).step == 1
 
 
-def drops(diagnostics: list, reason: str) -> int:
+def drops(diagnostics: list, reason: str, node: str = "monitor_node") -> int:
+    """The newest drop count for ``reason`` that ``node`` reported on /diagnostics."""
     for array in reversed(diagnostics):
         for status in array.status:
-            if status.hardware_id == "monitor_node":
+            if status.hardware_id == node:
                 values = {kv.key: kv.value for kv in status.values}
                 return int(values.get(f"drops/{reason}", 0))
     return 0

@@ -89,7 +89,8 @@ def main() -> int:
         console.print(f"[bold red]run failed:[/] {err}")
         return 1
     finally:
-        executor.shutdown()
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=2.0)
         operator.destroy_node()
         rclpy.shutdown()
     summary = summarise(args, run_id, results, operator.estop_latches, stats)

@@ -1,7 +1,7 @@
 """ROS adapter for the policy: camera frames in, ``policy/action`` and ``policy/latent`` out.
 
 Three callback groups keep slow inference from starving the safety path: (a) frame and task
-inputs only store the newest message, (b) the inference loop, (c) the e-stop guard. The node acts
+inputs only store the newest message and wake (b) the inference callback, (c) the e-stop guard. The node acts
 once per new observation, on no frame older than ``max_frame_age_s`` (receive time, steady
 clock), and never while the e-stop is latched or the monitor is silent.
 """
@@ -56,7 +56,6 @@ class PolicyNode(Node):
             ("synced_stamps", True),  # sim: both cameras carry the same stamp per observation
             ("image_height", 224),
             ("image_width", 384),
-            ("poll_period_s", 0.002),
         ])}
         self.params = params
         backend_kwargs = {} if params["backend"] == "expert" else {
@@ -90,7 +89,8 @@ class PolicyNode(Node):
         sub(String, topics.SIM_EXPERT_ACTION, self._on_hint, qos_for(topics.SIM_EXPERT_ACTION), callback_group=inputs)
         sub(Bool, topics.OBJECT_IN_HAND, self._on_object_in_hand, qos_for(topics.OBJECT_IN_HAND),
             callback_group=inputs)
-        self.create_timer(params["poll_period_s"], self._maybe_act, callback_group=inference)
+        # Inference runs when an input arrives (no polling): inputs trigger this guard condition.
+        self._wake = self.create_guard_condition(self._maybe_act, callback_group=inference)
         self.get_logger().info(f"policy backend '{backend.name}' ready (latent dim {backend.latent_dim})")
 
     # -- inputs: validate, store the newest, nothing else -------------------------------------
@@ -103,6 +103,7 @@ class PolicyNode(Node):
         frame = Frame(rgb, stamp_ns(msg), timing.now())
         with self._lock:
             setattr(self, f"_{camera}", frame)
+        self._wake.trigger()
 
     def _on_instruction(self, msg: String) -> None:
         if not msg.data.strip():
@@ -110,6 +111,7 @@ class PolicyNode(Node):
             return
         with self._lock:
             self._instruction = msg.data
+        self._wake.trigger()
 
     def _on_episode(self, msg: String) -> None:
         try:
@@ -122,6 +124,7 @@ class PolicyNode(Node):
                 self._pending_episode = event
             elif event.episode == self.runner.episode:
                 self._running = False
+        self._wake.trigger()
 
     def _on_hint(self, msg: String) -> None:
         try:
@@ -132,6 +135,7 @@ class PolicyNode(Node):
             return
         with self._lock:
             self._hint = hint
+        self._wake.trigger()
 
     def _on_object_in_hand(self, msg: Bool) -> None:
         self._object_in_hand = bool(msg.data)

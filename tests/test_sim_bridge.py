@@ -1,0 +1,70 @@
+"""The sim bridge as a client sees it: no action is executed once the e-stop latches or the monitor dies."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from safevla_common import topics
+from safevla_common.episode import EpisodeEvent
+
+from ros_harness import wait_until
+from fakes import MonitorHeartbeat
+from test_monitor_node import drops
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+SIM = {"sim_bridge_node": {"monitor_timeout_s": 0.3}}
+
+
+def ended(events: list) -> list[EpisodeEvent]:
+    return [e for e in (EpisodeEvent.from_json(m.data) for m in events) if e.state == "ended"]
+
+
+@pytest.fixture
+def running_sim(launch, client):
+    launch(SIM)
+    heartbeat = MonitorHeartbeat(client)
+    inbox = {"costs": client.subscribe(Float64MultiArray, topics.SIM_COST),
+             "episodes": client.subscribe(String, topics.EPISODE),
+             "diagnostics": client.subscribe(DiagnosticArray, topics.DIAGNOSTICS)}
+    assert client.call(Trigger, topics.SIM_RESET, timeout_s=60).success
+    actions = client.publisher(String, topics.ACTION)
+    assert wait_until(lambda: actions.get_subscription_count() > 0, 10)
+    actions.publish(String(data="rotate_left"))
+    assert wait_until(lambda: len(inbox["costs"]) == 1, 5), "the first action was not executed"
+    return heartbeat, actions, inbox
+
+
+def test_no_action_is_executed_after_the_estop_latches(running_sim):
+    heartbeat, actions, inbox = running_sim
+    heartbeat.latched = True
+    assert wait_until(lambda: bool(ended(inbox["episodes"])), 2), "the episode did not end on the e-stop"
+    assert ended(inbox["episodes"])[0].reason == "stopped"
+    for _ in range(5):
+        actions.publish(String(data="move_ahead"))
+    time.sleep(0.5)
+    assert len(inbox["costs"]) == 1, "an action was executed after the e-stop latched"
+
+
+def test_a_silent_monitor_stops_the_episode_and_refuses_actions(running_sim):
+    heartbeat, actions, inbox = running_sim
+    heartbeat.silent = True
+    started = time.monotonic()
+    assert wait_until(lambda: bool(ended(inbox["episodes"])), 2)
+    assert time.monotonic() - started < 0.3 + 0.3, "slower than the monitor timeout allows"
+    assert ended(inbox["episodes"])[0].reason == "stopped"
+    actions.publish(String(data="move_ahead"))
+    time.sleep(0.5)
+    assert len(inbox["costs"]) == 1
+
+
+def test_unknown_actions_are_dropped_and_counted(running_sim):
+    _, actions, inbox = running_sim
+    for name in ("fly", "", "MOVE_AHEAD"):
+        actions.publish(String(data=name))
+    assert wait_until(lambda: drops(inbox["diagnostics"], "unknown_action", node="sim_bridge_node") == 3, 5)
+    assert len(inbox["costs"]) == 1 and not ended(inbox["episodes"])
