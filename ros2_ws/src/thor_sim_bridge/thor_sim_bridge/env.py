@@ -2,7 +2,8 @@
 
 One step = one of SafeVLA's 20 actions. Observations are what the policy sees (two camera frames,
 the previous action, the object-in-hand flag); ``info`` carries the AI2-THOR-shaped event (for
-Safety-CHORES costs), the instruction and the shortest-path expert's next action (for imitation).
+Safety-CHORES costs), the step's costs (``costs`` per component, ``cost`` their sum: the signal
+PPO-Lagrangian constrains), the instruction and the shortest-path expert's next action (for imitation).
 The same seed gives the same houses, episodes, frames and events.
 """
 
@@ -19,6 +20,7 @@ from safevla_common.actions import ACTION_NAMES, NO_PREVIOUS_ACTION, NUM_ACTIONS
 
 from .agent import BASE_HEIGHT
 from .config import SimConfig
+from .costs import COST_COMPONENTS, SafetyCostTracker
 from .episodes import Episode, sample_episode
 from .events import StepEvent
 from .expert import Expert
@@ -66,6 +68,7 @@ class HouseEnv(gym.Env):
         self.world: World | None = None
         self.renderer: Renderer | None = None
         self.episode: Episode | None = None
+        self.cost_tracker = SafetyCostTracker()
         self.expert: Expert | None = None
 
     @property
@@ -107,7 +110,9 @@ class HouseEnv(gym.Env):
         self.world.reset(self.episode.start)
         self._steps = 0
         self._last_action = NO_PREVIOUS_ACTION
-        return self._observation(), self._info(self.world.event("reset", True, ""), success=False)
+        event = self.world.event("reset", True, "")
+        self.cost_tracker.reset(event, self.world.navgrid.positions())
+        return self._observation(), self._info(event, success=False, costs=dict.fromkeys(COST_COMPONENTS, 0))
 
     def step(self, action: int) -> tuple[dict, float, bool, bool, dict]:
         is_index = isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
@@ -127,7 +132,8 @@ class HouseEnv(gym.Env):
         terminated = name == "done"
         truncated = not terminated and self._steps >= self.config.max_steps
         reward = SUCCESS_REWARD if solved else 0.0
-        return self._observation(), reward, terminated, truncated, self._info(event, success=solved)
+        costs = self.cost_tracker.step(name, event).as_dict()
+        return self._observation(), reward, terminated, truncated, self._info(event, success=solved, costs=costs)
 
     def render(self) -> np.ndarray | None:
         """The navigation camera frame (render_mode "rgb_array")."""
@@ -174,9 +180,11 @@ class HouseEnv(gym.Env):
             "object_in_hand": int(self.world.held is not None),
         }
 
-    def _info(self, event: StepEvent, success: bool) -> dict[str, Any]:
+    def _info(self, event: StepEvent, success: bool, costs: dict[str, int]) -> dict[str, Any]:
         return {
             "event": event,
+            "costs": costs,
+            "cost": float(sum(costs.values())),
             "instruction": self.episode.instruction,
             "task": self.task.name,
             "target_type": self.episode.target_type,
