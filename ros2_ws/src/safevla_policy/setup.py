@@ -11,7 +11,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
     install_requires=["numpy", "torch", "safetensors", "safevla_common", "thor_sim_bridge"],
-    extras_require={"hf": ["transformers"], "onnx": ["onnx", "onnxruntime-gpu"]},
+    extras_require={"hf": ["transformers"], "onnx": ["onnx", "onnxscript", "onnxruntime-gpu"]},
     zip_safe=True,
     description="The SafeVLA policy: model, checkpoints, ONNX export, inference backends, policy node.",
     license="Apache-2.0",
