@@ -27,7 +27,7 @@ from report import percentiles, print_table, write_json  # noqa: E402
 from safevla_common.ros_env import configure_ros_environment  # noqa: E402
 
 DOMAIN_ID = 20 + os.getpid() % 20
-WATCHDOG_S = 0.3
+WATCHDOG_S = 0.5
 
 
 def main() -> None:
@@ -76,9 +76,19 @@ class Probe:
         self.latent_pub = self.node.create_publisher(Float64MultiArray, topics.LATENT, qos_for(topics.LATENT))
         self.episode_pub = self.node.create_publisher(String, topics.EPISODE, qos_for(topics.EPISODE))
         self.node.create_subscription(Bool, topics.ESTOP, self._on_estop, qos_for(topics.ESTOP))
+        self.latents, self.latent_at = 0, 0.0
+        self.node.create_subscription(Float64MultiArray, topics.LATENT, self._on_latent, qos_for(topics.LATENT))
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
         threading.Thread(target=self.executor.spin, daemon=True).start()
+
+    def _on_latent(self, msg) -> None:
+        self.latents += 1
+        self.latent_at = time.monotonic()
+
+    def stepping(self) -> bool:
+        """Latents are arriving right now (the policy is alive and mid-episode)."""
+        return self.latents > 5 and time.monotonic() - self.latent_at < 0.1
 
     def _on_estop(self, msg) -> None:
         if msg.data != self.estop:
@@ -149,15 +159,17 @@ def latent_to_estop(trials: int, detector: str) -> list[float]:
 
 
 def kill_to_estop(kills: int) -> list[float]:
-    from safevla.launcher import Launcher, NodeProcess
+    from safevla.launcher import Launcher, NodeProcess, _tail
     from safevla.operator import Operator
     from safevla.paths import params_file
     from rclpy.executors import SingleThreadedExecutor
 
     samples = []
     for _ in range(kills):
-        nodes = [NodeProcess("sim_bridge_node", {"max_steps": 10_000}), NodeProcess("policy_node", {"backend": "expert"}),
-                 NodeProcess("monitor_node", {"watchdog_period_s": WATCHDOG_S})]
+        # An untrained model wanders for the whole episode (the expert may finish before the kill);
+        # the entropy threshold is moved out of the way so only the watchdog decides.
+        nodes = [NodeProcess("sim_bridge_node", {"max_steps": 10_000}), NodeProcess("policy_node", {"backend": "model"}),
+                 NodeProcess("monitor_node", {"watchdog_period_s": WATCHDOG_S, "entropy_threshold": 100.0})]
         with tempfile.TemporaryDirectory() as logs, Launcher(nodes, params_file(), DOMAIN_ID, log_dir=Path(logs)):
             probe, operator = Probe(), Operator("kill_probe_operator")
             executor = SingleThreadedExecutor()
@@ -166,8 +178,13 @@ def kill_to_estop(kills: int) -> list[float]:
             try:
                 if not probe.wait_state(False, 60):
                     raise RuntimeError("monitor did not come up")
-                operator.call(operator.sim_reset, timeout_s=60)
-                time.sleep(1.5)  # the episode runs, latents flow
+                deadline = time.monotonic() + 120
+                while not probe.stepping():  # an untrained policy may say "done": start another episode
+                    if time.monotonic() > deadline:
+                        tails = "\n".join(f"{n.name}: {n.describe_exit()}\n{_tail(n.log_path)}" for n in nodes)
+                        raise RuntimeError(f"the policy is not stepping (latents seen: {probe.latents})\n{tails}")
+                    if not operator.wait_for(probe.stepping, 5.0):
+                        operator.call(operator.sim_reset, timeout_s=60)
                 if probe.estop is not False:
                     raise RuntimeError("e-stop latched before the kill")
                 killed = time.perf_counter()

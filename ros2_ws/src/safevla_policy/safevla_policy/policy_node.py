@@ -63,6 +63,7 @@ class PolicyNode(Node):
             "device": params["device"], "seed": params["seed"]}
         backend = make_backend(params["backend"], **backend_kwargs)
         self.runner = PolicyRunner(backend, params["sampling"], params["seed"])
+        warm_ms = self.runner.warm_up((params["image_height"], params["image_width"]))
         self._needs_hint = getattr(backend, "needs_expert_hint", False)
         self._hw = (params["image_height"], params["image_width"])
         self._lock = threading.Lock()
@@ -91,7 +92,8 @@ class PolicyNode(Node):
             callback_group=inputs)
         # Inference runs when an input arrives (no polling): inputs trigger this guard condition.
         self._wake = self.create_guard_condition(self._maybe_act, callback_group=inference)
-        self.get_logger().info(f"policy backend '{backend.name}' ready (latent dim {backend.latent_dim})")
+        self.get_logger().info(f"policy backend '{backend.name}' ready (latent dim {backend.latent_dim}, "
+                               f"warm step {warm_ms:.1f} ms)")
 
     # -- inputs: validate, store the newest, nothing else -------------------------------------
     def _on_image(self, msg: Image, camera: str) -> None:

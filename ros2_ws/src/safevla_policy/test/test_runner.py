@@ -65,3 +65,12 @@ def test_expert_backend_follows_the_hint():
     assert result.latent.vector.shape == (backend.latent_dim,)
     with pytest.raises(ValueError, match="hint"):
         runner.act(FRAME, FRAME, expert_action=None)
+
+
+def test_warm_up_runs_throwaway_steps_then_forgets_them():
+    backend = Recorder(np.full(20, 0.05))
+    runner = PolicyRunner(backend)
+    runner.warm_up(steps=2)
+    assert len(backend.seen) == 2 and backend.resets == 1
+    runner.start_episode(0, "find a mug")
+    assert runner.act(FRAME, FRAME).latent.step == 0
