@@ -122,7 +122,13 @@ class Probe:
         self.node.destroy_node()
 
 
-def latent_to_estop(trials: int, detector: str) -> list[float]:
+def latent_to_estop(trials: int, detector: str = "entropy", fail_vector: np.ndarray | None = None,
+                    dim: int = 512) -> list[float]:
+    """Per trial: a new episode, one normal latent, then a failing one; time to the e-stop.
+
+    The failing latent is high-entropy for the entropy detector, or ``fail_vector`` for a SAFE
+    monitor file built to flag it. Each trial ends its episode so the reset is accepted.
+    """
     from std_msgs.msg import String
 
     from safevla.launcher import Launcher, NodeProcess
@@ -131,6 +137,8 @@ def latent_to_estop(trials: int, detector: str) -> list[float]:
     from safevla_common.latent import LatentStep
     from safevla_common.ros.messages import latent_to_msg
 
+    normal = np.zeros(dim, np.float32)
+    failing = (normal, 2.9) if fail_vector is None else (fail_vector.astype(np.float32), 0.1)
     overrides = {"entropy_threshold": 2.0, "detector": detector, "watchdog_period_s": 5.0}
     with tempfile.TemporaryDirectory() as logs, Launcher([NodeProcess("monitor_node", overrides)], params_file(),
                                                         DOMAIN_ID, log_dir=Path(logs)):
@@ -138,18 +146,17 @@ def latent_to_estop(trials: int, detector: str) -> list[float]:
         try:
             if not probe.wait_state(False, 30):
                 raise RuntimeError("monitor did not come up")
-            probe.episode_pub.publish(String(data=EpisodeEvent(0, "running").to_json()))
-            vector = np.zeros(512, np.float32)
             samples = []
             for trial in range(trials):
-                probe.latent_pub.publish(latent_to_msg(LatentStep(0, 2 * trial, vector, 0.1, 0.9)))
+                probe.episode_pub.publish(String(data=EpisodeEvent(trial, "running").to_json()))
+                probe.latent_pub.publish(latent_to_msg(LatentStep(trial, 0, normal, 0.1, 0.9)))
                 time.sleep(0.005)
                 sent = time.perf_counter()
-                probe.latent_pub.publish(latent_to_msg(LatentStep(0, 2 * trial + 1, vector, 2.9, 0.1)))
+                probe.latent_pub.publish(latent_to_msg(LatentStep(trial, 1, *failing, 0.1)))
                 if not probe.wait_state(True, 2.0):
                     raise RuntimeError(f"trial {trial}: no e-stop within 2 s")
                 samples.append((probe.changed_at - sent) * 1e3)
-                probe.latent_pub.publish(latent_to_msg(LatentStep(0, 2 * trial + 1, vector, 0.1, 0.9)))
+                probe.episode_pub.publish(String(data=EpisodeEvent(trial, "ended", reason="stopped").to_json()))
                 time.sleep(0.005)
                 probe.reset()
                 probe.wait_state(False, 2.0)
