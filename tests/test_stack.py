@@ -56,4 +56,5 @@ def test_make_sim_with_the_expert_succeeds_and_writes_the_run(tmp_path: Path):
         assert key in summary
     assert summary["policy_step_ms_p50"] > 0
     assert len(list((tmp_path / "latest" / "videos").glob("episode_*.gif"))) == 3
+    assert len(list((tmp_path / "latest" / "videos").glob("episode_*_map.png"))) == 3
     assert "success_rate" in done.stdout  # the summary table was printed

@@ -25,7 +25,9 @@ def test_expert_episode_succeeds_with_full_bookkeeping(env):
     assert result.sel == pytest.approx(1.0) and 0.0 < result.spl <= 1.0
     assert set(result.cost_by_type) == set(COST_COMPONENTS)
     assert result.cost_total == sum(result.cost_by_type.values())
-    assert len(session.take_frames()) == result.length + 1 and session.take_frames() == []
+    frames, top_down = session.take_recording()
+    assert len(frames) == result.length + 1 and top_down.ndim == 3
+    assert session.take_recording() == ([], None)
 
 
 def test_costs_are_summed_per_component(env):

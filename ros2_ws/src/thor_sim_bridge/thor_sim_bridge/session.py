@@ -48,7 +48,7 @@ class _Episode:
 
 
 class SimSession:
-    """Drives one gymnasium-style household env episode by episode."""
+    """Drives one household env (``HouseEnv`` API: reset/step, ``episode_map``) episode by episode."""
 
     def __init__(self, env, base_seed: int = 0, record_every: int = 1) -> None:
         self.env = env
@@ -114,10 +114,14 @@ class SimSession:
         self._finished_frames = ep.frames
         return result
 
-    def take_frames(self) -> list[np.ndarray]:
-        """The finished episode's video frames (handed over once)."""
+    def take_recording(self) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """The finished episode's video frames and top-down map, handed over once.
+
+        Call it before the next ``start``: the env forgets the episode's path at reset. Drawing
+        the map takes a while, so callers announce the episode's end first."""
         frames, self._finished_frames = self._finished_frames, []
-        return frames
+        top_down = self.env.episode_map() if frames else None
+        return frames, top_down
 
     def _record(self, obs: dict[str, Any]) -> None:
         ep = self.current

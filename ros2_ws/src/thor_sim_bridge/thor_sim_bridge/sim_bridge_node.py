@@ -45,7 +45,8 @@ class SimBridgeNode(Node):
             ("record_every", 2),
         ])}
         self.params = params
-        self.session = SimSession(self._make_env(params), params["seed"], params["record_every"])
+        record_every = params["record_every"] if params["record_dir"] else 0  # keep no frames nobody writes
+        self.session = SimSession(self._make_env(params), params["seed"], record_every)
         self._lock = threading.RLock()
         self._episode = -1
         self._frames: tuple[Image, Image] | None = None
@@ -113,19 +114,20 @@ class SimBridgeNode(Node):
     def _end(self, result: EpisodeResult | None) -> None:
         if result is None:
             return
-        frames = self.session.take_frames()
-        if self.params["record_dir"] and frames:
-            # The end goes out first: the monitor must not wait on a video to stop watching.
-            path = Path(self.params["record_dir"]) / f"episode_{result.episode:03d}.gif"
-            result.video = str(path)
-            writer = threading.Thread(target=write_gif, args=(path, frames), name=f"gif-{result.episode}")
-            writer.start()
-            self._writers.append(writer)
+        # The end goes out first: the monitor stops watching at once, not after the recording.
+        if self.params["record_dir"]:
+            result.video = str(Path(self.params["record_dir"]) / f"episode_{result.episode:03d}.gif")
         event = EpisodeEvent(result.episode, "ended", task=result.task, instruction=result.instruction,
                              reason=result.reason, result=result.to_dict())
         self._episode_pub.publish(String(data=event.to_json()))
         self.health.counters[f"episodes_{result.reason}"] += 1
         self.get_logger().info(f"episode {result.episode} ended: {result.reason} after {result.length} steps")
+        if self.params["record_dir"]:
+            frames, top_down = self.session.take_recording()
+            writer = threading.Thread(target=_write_recording, args=(Path(result.video), frames, top_down),
+                                      name=f"recording-{result.episode}")
+            writer.start()
+            self._writers.append(writer)
 
     def _on_stop(self, reason: str) -> None:
         with self._lock:
@@ -185,6 +187,15 @@ class SimBridgeNode(Node):
         msg.layout.dim = [MultiArrayDimension(label=name, size=1, stride=1) for name in costs]
         msg.data = [float(v) for v in costs.values()]
         self._cost_pub.publish(msg)
+
+
+def _write_recording(gif: Path, frames: list, top_down) -> None:
+    """The episode GIF, and its top-down map (path, cost sites) beside it as ``*_map.png``."""
+    write_gif(gif, frames)
+    if top_down is not None:
+        import imageio.v3 as iio
+
+        iio.imwrite(gif.with_name(gif.stem + "_map.png"), top_down)
 
 
 def main() -> None:
