@@ -92,6 +92,10 @@ def run_safe(cfg: SafeConfig) -> dict:
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     rollouts = gather(cfg)
     y = labels(rollouts, cfg.label, cost_limit=cfg.cost_limit)
+    if y.min() == y.max():
+        outcome = cfg.label if y[0] else f"free of {cfg.label}"
+        raise SystemExit(f"all {len(rollouts)} rollouts are {outcome}: SAFE learns from both outcomes. "
+                         f"Use a policy that succeeds some of the time, more --episodes or --max-steps, or another --label.")
     split = split_by_task(rollouts, seed=cfg.split_seed, unseen_fraction=cfg.unseen_fraction,
                           train_fraction=cfg.train_fraction)
     train, val, unseen = (take(rollouts, idx) for idx in (split.train, split.val, split.unseen))
