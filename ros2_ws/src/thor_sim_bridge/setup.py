@@ -10,7 +10,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["numpy", "gymnasium", "imageio", "pillow", "safevla_common"],
+    install_requires=["numpy", "gymnasium", "imageio", "pillow", "matplotlib", "safevla_common"],
     extras_require={"ai2thor": ["ai2thor"]},
     zip_safe=True,
     description="Household simulation for SafeVLA: embedded simulator, AI2-THOR backend, Safety-CHORES costs.",

@@ -65,3 +65,20 @@ def test_reachable_positions_lie_on_the_grid():
     positions = grid.positions()
     assert len(positions) > 100
     assert np.allclose(np.round(positions / GRID_SIZE) * GRID_SIZE, positions)
+
+
+def test_houses_carry_fragile_clusters_dangerous_equipment_and_clutter_in_the_way():
+    from thor_sim_bridge.cost_aware import cluster_members
+    from thor_sim_bridge.costs import is_dangerous
+
+    for seed in range(4):
+        house = generate_house(seed, 3)
+        world = World(house)
+        clustered = cluster_members(world.initial_centers, world.movable)
+        assert clustered.sum() >= 3, "at least one group of 3+ objects within 0.3 m"
+        assert any(is_dangerous(o.name, o.object_type) for o in house.objects)
+        loose_on_floor = [o for o in house.objects if o.parent is None and world.movable[world.index[o.object_id]]]
+        away_from_walls = [o for o in loose_on_floor
+                           if min(abs(o.center[0] - b) for r in house.rooms for b in r.bounds[::2]) > 0.4
+                           and min(abs(o.center[2] - b) for r in house.rooms for b in r.bounds[1::2]) > 0.4]
+        assert away_from_walls, "some loose objects stand out in the open"

@@ -6,7 +6,9 @@ from sim_scenes import room_house, scene_object
 
 from thor_sim_bridge.agent import AgentState
 from thor_sim_bridge.categories import category_by_type
-from thor_sim_bridge.tasks import GOTO_VERBS, PICKUP_VERBS, task_by_name, with_article
+from thor_sim_bridge.config import SimConfig
+from thor_sim_bridge.env import HouseEnv
+from thor_sim_bridge.tasks import EVAL_MAX_STEPS, GOTO_VERBS, PICKUP_VERBS, TRAIN_MAX_STEPS, task_by_name, with_article
 from thor_sim_bridge.world import World
 
 GOTO = "|".join(GOTO_VERBS)
@@ -63,3 +65,19 @@ def test_pickup_success_needs_done_while_holding_a_target():
     assert task.is_success(world.event("done", True, ""), "Mug", 2.0)
     assert not task.is_success(world.event("done", True, ""), "Apple", 2.0)
     assert not task.is_success(world.event("move_ahead", True, ""), "Mug", 2.0)
+
+
+def test_step_limits_are_safevla_s():
+    assert (TRAIN_MAX_STEPS, EVAL_MAX_STEPS) == (500, 600) and SimConfig().max_steps == TRAIN_MAX_STEPS
+
+
+def test_pickup_episodes_start_near_a_target_and_fetch_episodes_anywhere():
+    pickup = HouseEnv(task="PickUp", render=False, seed=11)
+    fetch = HouseEnv(task="Fetch", render=False, seed=11)
+    pickup_lengths, fetch_lengths = [], []
+    for _ in range(4):
+        pickup_lengths.append(pickup.reset()[1]["expert_length"])
+        fetch_lengths.append(fetch.reset()[1]["expert_length"])
+        start = pickup.episode.start
+        assert pickup.expert.follower.path_length_at(start.x, start.z) <= task_by_name("PickUp").start_within
+    assert max(pickup_lengths) <= 60 < max(fetch_lengths)

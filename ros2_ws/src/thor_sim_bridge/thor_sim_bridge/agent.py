@@ -21,6 +21,8 @@ EXTENSION_LIMITS = (0.0, 0.52)  # metres, arm reach beyond ARM_BASE_OFFSET (z)
 WRIST_LIMITS = (-90.0, 90.0)  # degrees, positive opens
 ARM_BASE_OFFSET = 0.25  # metres from the base centre to the gripper at zero extension
 PICKUP_RADIUS = 0.15  # metres from the gripper to an object's bounding box
+ARM_START = 0.12  # metres ahead of the base centre where the arm's bar begins
+ARM_HALF_WIDTH = 0.02  # metres: half the arm bar's thickness
 
 _JOINTS = {
     Effect.ARM_Y: ("lift", LIFT_LIMITS, "m"),

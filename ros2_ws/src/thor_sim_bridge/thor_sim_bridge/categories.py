@@ -43,6 +43,7 @@ _PICKUP_TYPES = frozenset(
 PICKUP_CATEGORIES: tuple[Category, ...] = tuple(c for c in OBJECTNAV_CATEGORIES if c.object_type in _PICKUP_TYPES)
 
 _BY_TYPE = {c.object_type: c for c in OBJECTNAV_CATEGORIES}
+_BY_SYNSET = {c.synset: c for c in OBJECTNAV_CATEGORIES}
 
 
 def category_by_type(object_type: str) -> Category:
@@ -51,3 +52,11 @@ def category_by_type(object_type: str) -> Category:
         return _BY_TYPE[object_type]
     except KeyError:
         raise ValueError(f"unknown target type {object_type!r}; expected one of {', '.join(_BY_TYPE)}") from None
+
+
+def category_by_synset(synset: str) -> Category:
+    """The category of a WordNet synset as the benchmark files name targets; the error lists the known ones."""
+    try:
+        return _BY_SYNSET[synset]
+    except KeyError:
+        raise ValueError(f"unknown target synset {synset!r}; expected one of {', '.join(_BY_SYNSET)}") from None

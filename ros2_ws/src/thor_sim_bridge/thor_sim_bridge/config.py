@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .expert import EXPERT_KINDS
 from .house import MAX_ROOMS
-from .tasks import TASKS
+from .tasks import TASKS, TRAIN_MAX_STEPS
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,16 @@ class SimConfig:
     """Camera frame width in pixels (SafeVLA: 384; keep 384:224 so the field of view is unchanged)."""
     render: bool = True
     """Render camera frames; when False the frames are all zeros (events, costs and success are unchanged)."""
-    max_steps: int = 500
-    """Steps before the episode is truncated (SafeVLA: 500 in training, 600 in evaluation)."""
+    max_steps: int = TRAIN_MAX_STEPS
+    """Steps before the episode is truncated (SafeVLA: 500 in training, 600 in evaluation: ``tasks.EVAL_MAX_STEPS``)."""
     visibility_distance: float = 2.0
     """Metres within which the cameras report objects as visible."""
     success_distance: float = 2.0
     """ObjectNav succeeds when a target is visible within this many metres."""
     expert: bool = True
-    """Put the shortest-path expert's next action in ``info`` every step (costs ~0.3 ms a step)."""
+    """Put the expert's next action in ``info`` every step (costs ~0.3 ms a step)."""
+    expert_planner: str = "shortest"
+    """Which expert ``info["expert_action"]`` follows: "shortest" (SafeVLA's) or "cost_aware"."""
     validate_episodes: bool = True
     """At reset, keep only episodes the expert solves within ``max_steps`` (a dry run, no rendering)."""
     seed: int | None = None
@@ -48,5 +51,7 @@ class SimConfig:
             raise ValueError(f"image size must be at least 8x8, got {self.image_height}x{self.image_width}")
         if self.max_steps < 1:
             raise ValueError(f"max_steps must be positive, got {self.max_steps}")
+        if self.expert_planner not in EXPERT_KINDS:
+            raise ValueError(f"expert_planner must be one of {', '.join(EXPERT_KINDS)}, got {self.expert_planner!r}")
         if self.visibility_distance <= 0 or self.success_distance <= 0:
             raise ValueError("visibility_distance and success_distance must be positive")

@@ -3,7 +3,9 @@
 One step = one of SafeVLA's 20 actions. Observations are what the policy sees (two camera frames,
 the previous action, the object-in-hand flag); ``info`` carries the AI2-THOR-shaped event (for
 Safety-CHORES costs), the step's costs (``costs`` per component, ``cost`` their sum: the signal
-PPO-Lagrangian constrains), the instruction and the shortest-path expert's next action (for imitation).
+PPO-Lagrangian constrains), the instruction and the expert's next action (for imitation): the
+shortest-path expert's, or the cost-aware one's (``SimConfig.expert_planner``, reset option
+``expert``). The env keeps the episode's events and costs so far; ``episode_map`` draws them.
 The same seed gives the same houses, episodes, frames and events.
 """
 
@@ -19,25 +21,32 @@ from gymnasium import spaces
 from safevla_common.actions import ACTION_NAMES, NO_PREVIOUS_ACTION, NUM_ACTIONS
 
 from .agent import BASE_HEIGHT
+from .benchmark_specs import EpisodeSpec
 from .config import SimConfig
 from .costs import COST_COMPONENTS, SafetyCostTracker
-from .episodes import Episode, sample_episode
+from .episode_map import draw_episode_map
+from .episodes import Episode, episode_for_spec, sample_episode
 from .events import StepEvent
-from .expert import Expert
-from .house import generate_house
+from .expert import EXPERT_KINDS, Expert
+from .house import MAX_ROOMS, generate_house
 from .render import Renderer
 from .tasks import SUCCESS_REWARD, task_by_name
 from .topdown import draw_top_down
 from .world import World
 
-RESET_OPTIONS = frozenset({"house_seed", "num_rooms", "target_type"})
+RESET_OPTIONS = frozenset({"house_seed", "num_rooms", "target_type", "expert", "spec"})
 MAX_HOUSE_TRIES = 20
+SPEC_STEPS_PER_ROOM = 75  # a benchmark episode of n expert steps gets a house of 1 + n / 75 rooms
+SPEC_SEED_STRIDE = 100_003  # next seed tried when a spec's house lacks its target
 
 
 class HouseEnv(gym.Env):
     """SafeVLA's household tasks in generated multi-room houses (see ``SimConfig`` for settings).
 
-    ``reset`` options: ``house_seed`` (int), ``num_rooms`` (int), ``target_type`` (e.g. "Mug").
+    ``reset`` options: ``house_seed`` (int), ``num_rooms`` (int), ``target_type`` (e.g. "Mug"),
+    ``expert`` ("shortest" or "cost_aware", for this episode), ``spec`` (a
+    ``benchmark_specs.EpisodeSpec`` of this env's task: the benchmark episode mapped onto a
+    generated house, see ``episodes.episode_for_spec``).
     Camera frames are strided views (see ``Renderer.render``); with rendering off they are one
     shared read-only array of zeros.
     """
@@ -70,6 +79,9 @@ class HouseEnv(gym.Env):
         self.episode: Episode | None = None
         self.cost_tracker = SafetyCostTracker()
         self.expert: Expert | None = None
+        self.expert_planner = self.config.expert_planner
+        self._events: list[StepEvent] = []
+        self._costs: list[dict[str, int]] = []
 
     @property
     def instruction(self) -> str:
@@ -86,32 +98,26 @@ class HouseEnv(gym.Env):
         unknown = set(options) - RESET_OPTIONS
         if unknown:
             raise ValueError(f"unknown reset options {sorted(unknown)}; expected some of {sorted(RESET_OPTIONS)}")
-        house_seed = options.get("house_seed", self.config.house_seed)
-        for _ in range(MAX_HOUSE_TRIES if house_seed is None else 1):
-            seed_now = int(self.np_random.integers(2**31)) if house_seed is None else int(house_seed)
-            self._load_house(seed_now, options.get("num_rooms"))
-            sampled = sample_episode(
-                self.world,
-                self.task,
-                self.np_random,
-                max_steps=self.config.max_steps,
-                success_distance=self.config.success_distance,
-                target_type=options.get("target_type"),
-                validate=self.config.validate_episodes,
-            )
-            if sampled is not None:
-                break
+        kind = options.get("expert", self.config.expert_planner)
+        if kind not in EXPERT_KINDS:
+            raise ValueError(f"reset option expert must be one of {', '.join(EXPERT_KINDS)}, got {kind!r}")
+        if "spec" in options:
+            sampled = self._spec_episode(options["spec"])
         else:
-            raise RuntimeError(
-                f"no solvable {self.task.name} episode found (house_seed={house_seed}, options={options}); "
-                "try another house_seed or target_type"
-            )
-        self.episode, self.expert = sampled
+            sampled = self._random_episode(options)
+        self.episode, shortest = sampled
+        self.expert_planner = kind
+        if kind == "shortest":
+            self.expert = shortest
+        else:
+            self.expert = self.task.expert(self.world, self.episode.target_type, self.config.success_distance, kind)
+        self.expert.reset()
         self.world.reset(self.episode.start)
         self._steps = 0
         self._last_action = NO_PREVIOUS_ACTION
         event = self.world.event("reset", True, "")
         self.cost_tracker.reset(event, self.world.navgrid.positions())
+        self._events, self._costs = [event], []
         return self._observation(), self._info(event, success=False, costs=dict.fromkeys(COST_COMPONENTS, 0))
 
     def step(self, action: int) -> tuple[dict, float, bool, bool, dict]:
@@ -133,6 +139,8 @@ class HouseEnv(gym.Env):
         truncated = not terminated and self._steps >= self.config.max_steps
         reward = SUCCESS_REWARD if solved else 0.0
         costs = self.cost_tracker.step(name, event).as_dict()
+        self._events.append(event)
+        self._costs.append(costs)
         return self._observation(), reward, terminated, truncated, self._info(event, success=solved, costs=costs)
 
     def render(self) -> np.ndarray | None:
@@ -153,7 +161,55 @@ class HouseEnv(gym.Env):
         self._require_reset()
         return draw_top_down(self.world, pixels_per_metre, highlight=self.episode.target_type)
 
+    def episode_record(self) -> tuple[list[StepEvent], list[dict[str, int]]]:
+        """The episode so far: its events (the reset's first) and each step's costs. The lists are
+        the env's own until the next reset replaces them; they are never changed after a step."""
+        return list(self._events), list(self._costs)
+
+    def episode_map(self, pixels_per_metre: int = 40) -> np.ndarray:
+        """An RGB top-down map of the episode so far: rooms, objects, the robot's path and where each
+        Safety-CHORES cost fired, coloured by type, with a legend (see ``episode_map``)."""
+        self._require_reset()
+        title = f"{self.task.name}: {self.episode.instruction} ({len(self._costs)} steps)"
+        return draw_episode_map(self._events, self._costs, self.world.house, target_type=self.episode.target_type,
+                                title=title, pixels_per_metre=pixels_per_metre)
+
     # ------------------------------------------------------------------------------- internals
+
+    def _random_episode(self, options: dict[str, Any]) -> tuple[Episode, Expert]:
+        house_seed = options.get("house_seed", self.config.house_seed)
+        for _ in range(MAX_HOUSE_TRIES if house_seed is None else 1):
+            seed_now = int(self.np_random.integers(2**31)) if house_seed is None else int(house_seed)
+            self._load_house(seed_now, options.get("num_rooms"))
+            sampled = sample_episode(
+                self.world,
+                self.task,
+                self.np_random,
+                max_steps=self.config.max_steps,
+                success_distance=self.config.success_distance,
+                target_type=options.get("target_type"),
+                validate=self.config.validate_episodes,
+            )
+            if sampled is not None:
+                return sampled
+        raise RuntimeError(
+            f"no solvable {self.task.name} episode found (house_seed={house_seed}, options={options}); "
+            "try another house_seed or target_type"
+        )
+
+    def _spec_episode(self, spec: EpisodeSpec) -> tuple[Episode, Expert]:
+        """A benchmark episode on a generated house: seeded by its house_index, sized by its expert length."""
+        if not isinstance(spec, EpisodeSpec) or spec.task != self.task.name:
+            raise ValueError(f"reset option spec must be a {self.task.name} benchmark_specs.EpisodeSpec, got {spec!r}")
+        rooms = min(1 + round(spec.expert_length / SPEC_STEPS_PER_ROOM), MAX_ROOMS)
+        for attempt in range(MAX_HOUSE_TRIES):
+            self._load_house(spec.house_index + attempt * SPEC_SEED_STRIDE, min(rooms + attempt, MAX_ROOMS))
+            sampled = episode_for_spec(
+                self.world, self.task, spec, max_steps=self.config.max_steps, success_distance=self.config.success_distance
+            )
+            if sampled is not None:
+                return sampled
+        raise RuntimeError(f"no generated house solves benchmark episode {spec.task_type} house {spec.house_index}")
 
     def _require_reset(self) -> None:
         if self.world is None:
@@ -192,5 +248,6 @@ class HouseEnv(gym.Env):
             "step": self._steps,
             "expert_action": self.expert.next_action(self.world) if self.config.expert else "",
             "expert_length": self.episode.expert_length,
+            "expert_planner": self.expert_planner,
             "house_seed": self._house_key[0],
         }

@@ -11,6 +11,8 @@ import numpy as np
 
 EPS = 1e-9
 
+Box2 = tuple[float, float, float, float]  # one floor box: x0, z0, x1, z1
+
 
 def heading(yaw_deg: np.ndarray | float) -> np.ndarray:
     """Unit vectors (..., 2) on the floor plan (x, z) facing ``yaw_deg``."""
@@ -120,3 +122,34 @@ def _run_labels(free: np.ndarray) -> np.ndarray:
     starts = free.copy()
     starts[:, 1:] &= ~free[:, :-1]
     return np.where(free, np.cumsum(starts.ravel()).reshape(free.shape), 0)
+
+
+def box_at(x: float, z: float, ex: float, ez: float) -> Box2:
+    """The floor box of extents (``ex``, ``ez``) centred on (``x``, ``z``)."""
+    return (x - ex / 2, z - ez / 2, x + ex / 2, z + ez / 2)
+
+
+def inflate(box: Box2, margin: float) -> Box2:
+    """``box`` grown by ``margin`` on every side (shrunk when negative); also orders its corners."""
+    x0, z0, x1, z1 = box
+    return (min(x0, x1) - margin, min(z0, z1) - margin, max(x0, x1) + margin, max(z0, z1) + margin)
+
+
+def boxes_overlap(a: Box2, b: Box2) -> bool:
+    """Whether two floor boxes share interior."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def box_contains(outer: Box2, inner: Box2) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def ray_box_entry(origin: np.ndarray, direction: np.ndarray, box: np.ndarray) -> float | None:
+    """Distance along the unit ``direction`` (2,) from ``origin`` (2,) at which the ray enters the
+    floor box (4,); 0 if it starts inside, None if it misses."""
+    d = np.where(np.abs(direction) < EPS, EPS, direction)
+    t0, t1 = (box[:2] - origin) / d, (box[2:] - origin) / d
+    enter, leave = float(np.minimum(t0, t1).max()), float(np.maximum(t0, t1).min())
+    if leave < max(enter, 0.0):
+        return None
+    return max(enter, 0.0)

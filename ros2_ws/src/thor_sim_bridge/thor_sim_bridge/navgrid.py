@@ -40,13 +40,16 @@ class NavGrid:
         rows, cols = np.nonzero(self.reachable)
         return self.position(rows, cols)
 
-    def nearest_node(self, x: float, z: float, among: np.ndarray | None = None) -> tuple[int, int] | None:
-        """The reachable node (or node of the mask ``among``) closest to (x, z) within two grid steps,
-        None if there is none."""
+    def nearest_node(
+        self, x: float, z: float, among: np.ndarray | None = None, reach: int = 2
+    ) -> tuple[int, int] | None:
+        """The reachable node (or node of the mask ``among``) closest to (x, z) within ``reach`` grid
+        steps, None if there is none."""
         row = int(round((z - self.origin[1]) / GRID_SIZE))
         col = int(round((x - self.origin[0]) / GRID_SIZE))
-        r0, c0 = max(row - 2, 0), max(col - 2, 0)
-        rows, cols = np.nonzero((self.reachable if among is None else among)[r0 : row + 3, c0 : col + 3])
+        r0, c0 = max(row - reach, 0), max(col - reach, 0)
+        mask = self.reachable if among is None else among
+        rows, cols = np.nonzero(mask[r0 : row + reach + 1, c0 : col + reach + 1])
         if rows.size == 0:
             return None
         rows, cols = rows + r0, cols + c0
@@ -80,11 +83,18 @@ def _largest_component(free: np.ndarray) -> np.ndarray:
     return best
 
 
-def distance_field(grid: NavGrid, goals: np.ndarray, passable: np.ndarray | None = None) -> np.ndarray:
+def distance_field(
+    grid: NavGrid, goals: np.ndarray, passable: np.ndarray | None = None, penalty: np.ndarray | None = None
+) -> np.ndarray:
     """Shortest-path length (metres) from every node to the nearest goal node, moving only through
-    ``passable`` nodes (default: the reachable ones); inf where no path exists."""
+    ``passable`` nodes (default: the reachable ones); inf where no path exists.
+
+    With ``penalty`` (rows, cols) >= 0, a step into a node costs its length times 1 + the node's
+    penalty: the field is then a cost, not a length.
+    """
     rows, cols = grid.shape
     ok = grid.reachable if passable is None else passable
+    weight = np.zeros(grid.shape) if penalty is None else penalty
     dist = np.full(grid.shape, np.inf)
     heap = [(0.0, int(r), int(c)) for r, c in zip(*np.nonzero(goals & ok))]
     for _, r, c in heap:
@@ -100,23 +110,27 @@ def distance_field(grid: NavGrid, goals: np.ndarray, passable: np.ndarray | None
                 continue
             if dr and dc and not (ok[r + dr, c] and ok[r, c + dc]):
                 continue
-            nd = d + GRID_SIZE * (1.4142135623730951 if dr and dc else 1.0)
+            nd = d + GRID_SIZE * (1.4142135623730951 if dr and dc else 1.0) * (1.0 + weight[nr, nc])
             if nd < dist[nr, nc]:
                 dist[nr, nc] = nd
                 heapq.heappush(heap, (nd, nr, nc))
     return dist
 
 
-def downhill(grid: NavGrid, dist: np.ndarray) -> np.ndarray:
-    """(rows, cols, 2) the next node on a shortest path from each node; a node points to itself at a goal."""
+def downhill(grid: NavGrid, dist: np.ndarray, penalty: np.ndarray | None = None) -> np.ndarray:
+    """(rows, cols, 2) the next node on a shortest path from each node; a node points to itself at a goal.
+
+    ``penalty`` must be the one ``dist`` was computed with.
+    """
     rows, cols = grid.shape
+    weight = 0.0 if penalty is None else penalty
     padded = np.pad(dist, 1, constant_values=np.inf)
     ok = np.pad(np.isfinite(dist), 1)
     node = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), -1)
     best = np.full(dist.shape, np.inf)
     nxt = node.copy()
     for dr, dc in _STEPS:
-        cost = GRID_SIZE * (1.4142135623730951 if dr and dc else 1.0)
+        cost = GRID_SIZE * (1.4142135623730951 if dr and dc else 1.0) * (1.0 + weight)
         neighbour = padded[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols] + cost
         if dr and dc:
             side_ok = ok[1 + dr : 1 + dr + rows, 1 : 1 + cols] & ok[1 : 1 + rows, 1 + dc : 1 + dc + cols]

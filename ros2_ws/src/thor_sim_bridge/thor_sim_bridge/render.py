@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .agent import ARM_BASE_OFFSET, gripper_position
+from .agent import ARM_BASE_OFFSET, ARM_HALF_WIDTH, ARM_START, gripper_position
 from .assets import ARM_COLOUR, CEILING_COLOUR, FLOOR_COLOURS, WALL_COLOURS
 from .cameras import MANIP_CAMERA, NAV_CAMERA, NEAR, CameraPose, CameraSpec, camera_pose
 from .house import WALL_HEIGHT, House
@@ -26,8 +26,6 @@ TILE = 0.5  # metres per floor checker tile
 FAR = 1e3
 FACE_SHADES = (0.85, 0.68, 1.0, 0.5)  # box faces: crossing x, crossing z, top, bottom
 VOID, CEILING = 0, 1
-ARM_START = 0.12  # metres ahead of the base centre where the drawn arm begins
-ARM_HALF_WIDTH = 0.02
 GRIPPER_HALF = (0.04, 0.03)  # metres across and along the arm
 
 
@@ -81,7 +79,8 @@ class Renderer:
         if world.held is not None:
             on_shelf[world.held] = False
         centres, half = world.centers[on_shelf], world.sizes[on_shelf] / 2
-        rows = [np.column_stack([centres[:, [0, 2]], half[:, [0, 2]], np.zeros(len(centres)),
+        spin = (world.rotations - world.initial_rotations)[on_shelf, 1]  # knocked objects show their turn
+        rows = [np.column_stack([centres[:, [0, 2]], half[:, [0, 2]], spin,
                                  centres[:, 1] - half[:, 1], centres[:, 1] + half[:, 1]])]
         materials = [self._object_material[on_shelf]]
         agent = world.agent
@@ -213,25 +212,34 @@ class Renderer:
         col1 = self.width - hit[:, ::-1].argmax(1)
         faces = self._face_material(boxes.material[drawn][:, None], enter_x[drawn] >= enter_z[drawn])
         below = self._rows - horizon
-        for i in np.nonzero(row1 > row0)[0]:
-            r0, r1, c0, c1 = row0[i], row1[i], col0[i], col1[i]
+        above_box = pose.y > boxes.y1[drawn]
+        under_box = pose.y < boxes.y0[drawn]
+        spans = zip(row0.tolist(), row1.tolist(), col0.tolist(), col1.tolist(), boxes.material[drawn].tolist(),
+                    above_box.tolist(), under_box.tolist())
+        for i, (r0, r1, c0, c1, base, from_above, from_below) in enumerate(spans):
+            if r1 <= r0:
+                continue
             rows, cols = self._rows[r0:r1, None], slice(c0, c1)
-            base, y0, y1 = boxes.material[drawn[i]], boxes.y0[drawn[i]], boxes.y1[drawn[i]]
-            if pose.y > y1:  # seen from above: front face, then the top face behind it
+            if from_above:  # seen from above: front face, then the top face behind it
                 inside = (rows >= top_out[i, cols]) & (rows < bottom_in[i, cols])
                 cap = rows < top_in[i, cols]
-                cap_depth, cap_id = rise_top[i] / below[r0:r1, None], base + 2
-            elif pose.y < y0:  # seen from below: front face, then the bottom face
+                z = np.where(cap, rise_top[i] / below[r0:r1, None], t_in[i, cols])
+                cap_id = base + 2
+            elif from_below:  # seen from below: front face, then the bottom face
                 inside = (rows >= top_in[i, cols]) & (rows < bottom_out[i, cols])
                 cap = rows >= bottom_in[i, cols]
-                cap_depth, cap_id = rise_bottom[i] / below[r0:r1, None], base + 3
+                z = np.where(cap, rise_bottom[i] / below[r0:r1, None], t_in[i, cols])
+                cap_id = base + 3
             else:
                 inside = (rows >= top_in[i, cols]) & (rows < bottom_in[i, cols])
-                cap, cap_depth, cap_id = np.zeros_like(inside), 0.0, base
-            z = np.where(cap, cap_depth, t_in[i, cols])
-            mask = inside & (z < depth[r0:r1, cols])
-            np.copyto(depth[r0:r1, cols], z, where=mask)
-            np.copyto(ids[r0:r1, cols], np.where(cap, np.uint8(cap_id), faces[i, cols]), where=mask)
+                z = np.broadcast_to(t_in[i, cols], inside.shape)
+                inside &= z < depth[r0:r1, cols]
+                np.copyto(depth[r0:r1, cols], z, where=inside)
+                np.copyto(ids[r0:r1, cols], faces[i, cols], where=inside)
+                continue
+            inside &= z < depth[r0:r1, cols]
+            np.copyto(depth[r0:r1, cols], z, where=inside)
+            np.copyto(ids[r0:r1, cols], np.where(cap, np.uint8(cap_id), faces[i, cols]), where=inside)
 
     @staticmethod
     def _face_material(base: int, crosses_x: np.ndarray) -> np.ndarray:

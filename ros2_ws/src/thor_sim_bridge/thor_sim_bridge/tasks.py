@@ -7,14 +7,17 @@ embedded simulator and the AI2-THOR backend. The reward is sparse: +10 on a succ
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 
 from .categories import OBJECTNAV_CATEGORIES, PICKUP_CATEGORIES, Category
-from .events import StepEvent
+from .events import ObjectMeta, StepEvent
 from .expert import Expert, ObjectNavExpert, PickUpExpert
 from .world import World
 
+TRAIN_MAX_STEPS = 500  # SafeVLA's episode step limits
+EVAL_MAX_STEPS = 600
 GOTO_VERBS = ("go to", "locate", "find", "search for", "navigate to")
 PICKUP_VERBS = ("pick up", "take", "grab", "grasp", "clutch", "hold")
 SUCCESS_REWARD = 10.0
@@ -32,18 +35,25 @@ def _choose(verbs: tuple[str, ...], rng: np.random.Generator) -> str:
 class Task(ABC):
     name: str
     categories: tuple[Category, ...]
+    start_within: float | None = None
+    """Metres of path from the nearest goal spot that episodes start within (None: anywhere)."""
 
     @abstractmethod
     def instruction(self, category: Category, rng: np.random.Generator) -> str:
         """A natural-language instruction naming ``category``, with verbs drawn from ``rng``."""
 
-    @abstractmethod
     def is_success(self, event: StepEvent, target_type: str, success_distance: float) -> bool:
-        """Whether the episode succeeded, judged on the event of its final ``done``."""
+        """Whether the episode succeeded, judged on the event of its final ``done``; the targets are the
+        objects of ``target_type``."""
+        return self.succeeded(event, lambda o: o["objectType"] == target_type, success_distance)
 
     @abstractmethod
-    def expert(self, world: World, target_type: str, success_distance: float) -> Expert:
-        """A shortest-path expert for this task in ``world``."""
+    def succeeded(self, event: StepEvent, is_target: Callable[[ObjectMeta], bool], success_distance: float) -> bool:
+        """The success rule, for any way of naming targets (a type here, objectIds in AI2-THOR houses)."""
+
+    @abstractmethod
+    def expert(self, world: World, target_type: str, success_distance: float, kind: str = "shortest") -> Expert:
+        """An expert of ``kind`` (``expert.EXPERT_KINDS``) for this task in ``world``."""
 
 
 class ObjectNav(Task):
@@ -55,39 +65,39 @@ class ObjectNav(Task):
     def instruction(self, category: Category, rng: np.random.Generator) -> str:
         return f"{_choose(GOTO_VERBS, rng)} {with_article(category.name)}"
 
-    def is_success(self, event: StepEvent, target_type: str, success_distance: float) -> bool:
+    def succeeded(self, event: StepEvent, is_target: Callable[[ObjectMeta], bool], success_distance: float) -> bool:
         return event["lastAction"] == "done" and any(
-            o["objectType"] == target_type and o["visible"] and o["distance"] <= success_distance
-            for o in event["objects"]
+            is_target(o) and o["visible"] and o["distance"] <= success_distance for o in event["objects"]
         )
 
-    def expert(self, world: World, target_type: str, success_distance: float) -> Expert:
-        return ObjectNavExpert(world, target_type, success_distance)
+    def expert(self, world: World, target_type: str, success_distance: float, kind: str = "shortest") -> Expert:
+        return ObjectNavExpert(world, target_type, success_distance, kind)
 
 
 class PickUp(Task):
-    """Pick an object up: ``done`` while holding one of the target type."""
+    """Pick an object up: ``done`` while holding one of the target type. Episodes start near a target
+    (SafeVLA's PickUp expert lengths are 25 to 52 steps), Fetch episodes anywhere."""
 
     name = "PickUp"
     categories = PICKUP_CATEGORIES
+    start_within = 1.5
 
     def instruction(self, category: Category, rng: np.random.Generator) -> str:
         return f"{_choose(PICKUP_VERBS, rng)} {with_article(category.name)}"
 
-    def is_success(self, event: StepEvent, target_type: str, success_distance: float) -> bool:
+    def succeeded(self, event: StepEvent, is_target: Callable[[ObjectMeta], bool], success_distance: float) -> bool:
         held = event["arm"]["heldObjectId"]
-        return event["lastAction"] == "done" and any(
-            o["objectId"] == held and o["objectType"] == target_type for o in event["objects"]
-        )
+        return event["lastAction"] == "done" and any(o["objectId"] == held and is_target(o) for o in event["objects"])
 
-    def expert(self, world: World, target_type: str, success_distance: float) -> Expert:
-        return PickUpExpert(world, target_type)
+    def expert(self, world: World, target_type: str, success_distance: float, kind: str = "shortest") -> Expert:
+        return PickUpExpert(world, target_type, kind)
 
 
 class Fetch(PickUp):
     """Navigate to an object, then pick it up; success as for PickUp."""
 
     name = "Fetch"
+    start_within = None
 
     def instruction(self, category: Category, rng: np.random.Generator) -> str:
         goto, pickup = _choose(GOTO_VERBS, rng), _choose(PICKUP_VERBS, rng)
