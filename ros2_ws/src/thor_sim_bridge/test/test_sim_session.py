@@ -2,7 +2,6 @@
 
 import pytest
 
-from safevla_common.actions import ACTION_INDEX
 from thor_sim_bridge.config import SimConfig
 from thor_sim_bridge.costs import COST_COMPONENTS
 from thor_sim_bridge.env import HouseEnv
