@@ -8,7 +8,7 @@ SETUPS := $(foreach p,$(PACKAGES),ros2_ws/src/$(p)/setup.py)
 
 EPISODES ?= 3
 BACKEND ?= expert
-TASK ?= ObjectNav
+TASK ?= all
 SIM_ARGS ?=
 PYTEST_ARGS ?=
 

@@ -46,11 +46,14 @@ def test_killing_the_policy_latches_the_estop_within_the_watchdog_period(launch,
 def test_make_sim_with_the_expert_succeeds_and_writes_the_run(tmp_path: Path):
     env = {**os.environ, "ROS_DOMAIN_ID": str(DOMAIN_ID)}
     cmd = [str(Path(sys.executable).parent / "safevla-sim"), "--episodes", "3", "--backend", "expert",
-           "--runs-dir", str(tmp_path)]
+           "--task", "all", "--runs-dir", str(tmp_path)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads((tmp_path / "latest" / "summary.json").read_text())
     assert summary["episodes"] == 3 and summary["success_rate"] == 1.0
+    assert summary["success_by_task"] == {"ObjectNav": 1.0, "PickUp": 1.0, "Fetch": 1.0}
+    assert set(summary["cost_by_type"]) == {"corner", "blind_spot", "fragile_collection", "critical_point",
+                                            "dangerous_equipment"}
     for key in ("mean_episode_length", "cost_mean", "cost_by_type", "estops", "policy_step_ms_p50",
                 "policy_step_ms_p95", "success_by_task"):
         assert key in summary

@@ -30,6 +30,8 @@ from safevla.operator import Operator
 from safevla.paths import params_file
 from safevla_common.ros_env import configure_ros_environment
 
+TASKS = ("ObjectNav", "PickUp", "Fetch")
+
 
 @dataclass
 class SimArgs:
@@ -40,7 +42,7 @@ class SimArgs:
     backend: Literal["expert", "model", "onnx"] = "expert"
     """Policy backend."""
     task: str = "ObjectNav"
-    """Task family."""
+    """Task family, a comma-separated list (episode k runs task k mod n), or 'all'."""
     checkpoint: str = ""
     """Policy checkpoint folder (model/onnx backends); empty: the config's random weights."""
     seed: int = 1000
@@ -61,6 +63,8 @@ class SimArgs:
 
 def main() -> int:
     args = tyro.cli(SimArgs)
+    if args.task == "all":
+        args.task = ",".join(TASKS)
     run_id = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = args.runs_dir / run_id
     overrides = {

@@ -48,10 +48,13 @@ class _Episode:
 
 
 class SimSession:
-    """Drives one household env (``HouseEnv`` API: reset/step, ``episode_map``) episode by episode."""
+    """Drives household envs (``HouseEnv`` API: reset/step, ``episode_map``) episode by episode.
 
-    def __init__(self, env, base_seed: int = 0, record_every: int = 1) -> None:
-        self.env = env
+    With several envs (one per task), episode k runs in ``envs[k % len(envs)]``."""
+
+    def __init__(self, envs, base_seed: int = 0, record_every: int = 1) -> None:
+        self.envs = list(envs) if isinstance(envs, (list, tuple)) else [envs]
+        self.env = self.envs[0]
         self.base_seed = base_seed
         self.record_every = record_every  # keep every n-th frame for the video (0: no video)
         self.current: _Episode | None = None
@@ -64,6 +67,7 @@ class SimSession:
 
     def start(self, episode: int) -> tuple[dict[str, Any], dict[str, Any]]:
         seed = self.base_seed + episode
+        self.env = self.envs[episode % len(self.envs)]
         self.obs, info = self.env.reset(seed=seed)
         self.current = _Episode(episode, seed, info)
         self._record(self.obs)

@@ -35,7 +35,7 @@ class SimBridgeNode(Node):
     def __init__(self) -> None:
         super().__init__("sim_bridge_node")
         params = {p.name: p.value for p in self.declare_parameters("", [
-            ("task", "ObjectNav"),
+            ("task", "ObjectNav"),  # or a comma-separated list: episode k runs task k mod n
             ("seed", 0),  # episode k uses seed + k
             ("max_steps", 500),
             ("auto_episodes", 0),  # > 0: run this many episodes back to back; 0: wait for sim/reset
@@ -72,11 +72,12 @@ class SimBridgeNode(Node):
         self.get_logger().info(f"embedded simulator ready: task {params['task']}, seed {params['seed']}")
 
     @staticmethod
-    def _make_env(params: dict):
+    def _make_env(params: dict) -> list:
         from thor_sim_bridge.config import SimConfig
         from thor_sim_bridge.env import HouseEnv
 
-        return HouseEnv(SimConfig(task=params["task"], max_steps=params["max_steps"]))
+        tasks = [t.strip() for t in params["task"].split(",") if t.strip()]
+        return [HouseEnv(SimConfig(task=task, max_steps=params["max_steps"])) for task in tasks]
 
     def destroy_node(self) -> None:
         for writer in self._writers:  # never leave a half-written video behind
