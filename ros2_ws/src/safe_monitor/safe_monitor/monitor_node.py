@@ -25,12 +25,14 @@ from safe_monitor.detectors import Detector, EntropyDetector
 from safe_monitor.monitor import MonitorConfig, SafetyMonitor
 
 
-def make_detector(kind: str, entropy_threshold: float) -> Detector:
+def make_detector(kind: str, entropy_threshold: float, latent_dim: int = 0) -> Detector:
+    """"entropy", or a monitor file; a file fitted on another latent size than ``latent_dim`` (when
+    known, > 0) is refused here, before anything moves, with the sizes in the message."""
     if kind == "entropy":
         return EntropyDetector(entropy_threshold)
-    from safe_monitor.monitor_file import load_monitor  # SAFE models: torch only when asked for
+    from safe_monitor.monitor_file import load_monitor
 
-    return load_monitor(kind)
+    return load_monitor(kind, expected_latent_dim=latent_dim or None)
 
 
 class MonitorNode(Node):
@@ -39,12 +41,13 @@ class MonitorNode(Node):
         p = self.declare_parameters("", [
             ("detector", "entropy"),  # "entropy", or a path to a monitor file from `train.py safe`
             ("entropy_threshold", 2.5),
+            ("latent_dim", 0),  # the policy's latent size, when known: checked against the monitor file
             ("watchdog_period_s", 0.5),
             ("startup_timeout_s", 5.0),
             ("heartbeat_hz", 20.0),
         ])
         params = {param.name: param.value for param in p}
-        detector = make_detector(params["detector"], params["entropy_threshold"])
+        detector = make_detector(params["detector"], params["entropy_threshold"], params["latent_dim"])
         self.monitor = SafetyMonitor(detector, MonitorConfig(params["watchdog_period_s"], params["startup_timeout_s"]))
         self._lock = threading.Lock()
         inputs, safety = MutuallyExclusiveCallbackGroup(), MutuallyExclusiveCallbackGroup()

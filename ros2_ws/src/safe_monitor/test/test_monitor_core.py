@@ -68,3 +68,18 @@ def test_a_new_episode_resets_the_detector_state():
     m.on_latent(step(3, 0, 0.1), now=0.0)  # no episode publisher: the latent's episode starts one
     m.on_episode(EpisodeEvent(4, "running"), now=1.0)
     assert Counting.resets == 2 and m.episode == 4
+
+
+def test_monitor_file_of_another_latent_size_is_refused_at_start(tmp_path):
+    from safe_monitor.monitor_file import save_monitor
+    from safe_monitor.monitor_node import make_detector
+    from safe_monitor.safe_detectors import SafeMLPDetector
+
+    detector = SafeMLPDetector(np.zeros((4, 8), np.float32), np.zeros(4, np.float32), np.zeros(4, np.float32),
+                               np.zeros(1, np.float32))
+    detector.set_threshold(0.5)
+    path = tmp_path / "monitor.safetensors"
+    save_monitor(path, detector, feature={"source": "test"})
+    assert make_detector(str(path), 2.5, latent_dim=8).latent_dim == 8
+    with pytest.raises(ValueError, match="512"):
+        make_detector(str(path), 2.5, latent_dim=512)
