@@ -42,6 +42,18 @@ class Client:
     def every(self, period_s: float, fn: Callable[[], None]):
         return self.node.create_timer(period_s, fn)
 
+    def wait_for_nodes(self, names: tuple[str, ...], timeout_s: float = 120.0) -> bool:
+        """Wait until each node has published /diagnostics, i.e. finished starting (the policy loads
+        and warms up its model first), as ``safevla-sim`` does before its first episode."""
+        from diagnostic_msgs.msg import DiagnosticArray
+
+        from safevla_common import topics
+
+        if not hasattr(self, "_diagnostics"):
+            self._diagnostics = self.subscribe(DiagnosticArray, topics.DIAGNOSTICS)
+        reported = lambda: {s.hardware_id for m in list(self._diagnostics) for s in m.status}  # noqa: E731
+        return wait_until(lambda: set(names) <= reported(), timeout_s, period_s=0.05)
+
     def call(self, srv_type, name: str, timeout_s: float = 10.0):
         client = self.node.create_client(srv_type, name)
         assert client.wait_for_service(timeout_sec=timeout_s), f"service {name} not available"

@@ -14,12 +14,13 @@ import pytest
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
 
+from safevla.launcher import SIM_NODES
 from safevla_common import topics
 
 from ros_harness import DOMAIN_ID, wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-WATCHDOG_S = 0.5
+WATCHDOG_S = 1.0  # the default; shorter trips falsely on an overloaded 2-core CI box
 
 
 def test_killing_the_policy_latches_the_estop_within_the_watchdog_period(launch, client):
@@ -30,7 +31,8 @@ def test_killing_the_policy_latches_the_estop_within_the_watchdog_period(launch,
                        "monitor_node": {"watchdog_period_s": WATCHDOG_S, "entropy_threshold": 100.0}})
     estop = client.subscribe(Bool, topics.ESTOP)
     latents = client.subscribe(Float64MultiArray, topics.LATENT)
-    assert wait_until(lambda: estop and estop[-1].data is False, 60), "monitor did not come up"
+    assert client.wait_for_nodes(SIM_NODES), "the stack did not come up"
+    assert wait_until(lambda: estop and estop[-1].data is False, 60), "no e-stop state from the monitor"
     assert client.call(Trigger, topics.SIM_RESET, timeout_s=60).success
     assert wait_until(lambda: len(latents) > 10, 30), "the policy is not stepping"
     assert estop[-1].data is False
@@ -40,7 +42,7 @@ def test_killing_the_policy_latches_the_estop_within_the_watchdog_period(launch,
     killed = time.monotonic()
     assert wait_until(lambda: estop[-1].data is True, 3), "no e-stop after the policy died"
     latency = time.monotonic() - killed
-    assert latency <= WATCHDOG_S + 0.2, f"e-stop {latency:.3f} s after the kill"
+    assert latency <= WATCHDOG_S + 0.3, f"e-stop {latency:.3f} s after the kill"
 
 
 def test_make_sim_with_the_expert_succeeds_and_writes_the_run(tmp_path: Path):

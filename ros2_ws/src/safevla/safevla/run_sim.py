@@ -59,6 +59,8 @@ class SimArgs:
     """ROS_DOMAIN_ID (default: the environment's, else 42)."""
     episode_timeout_s: float = 600.0
     """Give up on an episode after this long."""
+    startup_timeout_s: float = 180.0
+    """Give up when a node has not come up (first /diagnostics report) after this long."""
 
 
 def main() -> int:
@@ -116,6 +118,12 @@ def run_episodes(args: SimArgs, launcher: Launcher, operator: Operator) -> list[
         if dead is not None:
             raise RuntimeError(f"{dead.name} {dead.describe_exit()}")
 
+    # Each node publishes /diagnostics once it is up (the policy only after loading and warming up its
+    # model), so no episode starts, and no watchdog runs, before the whole stack is ready.
+    if not operator.wait_for(lambda: set(SIM_NODES) <= operator.node_status.keys(), args.startup_timeout_s, alive):
+        check_alive()
+        missing = sorted(set(SIM_NODES) - operator.node_status.keys())
+        raise RuntimeError(f"{', '.join(missing)} not up after {args.startup_timeout_s:.0f} s (see the node logs)")
     if not operator.wait_for(lambda: operator.estop is not None, 60.0, alive):
         check_alive()
         raise RuntimeError("no e-stop state from the monitor within 60 s")

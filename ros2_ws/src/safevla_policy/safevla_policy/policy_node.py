@@ -52,7 +52,7 @@ class PolicyNode(Node):
             ("seed", 0),
             ("sampling", "greedy"),
             ("max_frame_age_s", 1.0),
-            ("monitor_timeout_s", 0.5),
+            ("monitor_timeout_s", 1.0),  # heartbeat gap that stops actuation; matches the watchdog
             ("synced_stamps", True),  # sim: both cameras carry the same stamp per observation
             ("image_height", 224),
             ("image_width", 384),

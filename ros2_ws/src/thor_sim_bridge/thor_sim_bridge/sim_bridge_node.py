@@ -39,7 +39,7 @@ class SimBridgeNode(Node):
             ("seed", 0),  # episode k uses seed + k
             ("max_steps", 500),
             ("auto_episodes", 0),  # > 0: run this many episodes back to back; 0: wait for sim/reset
-            ("monitor_timeout_s", 0.5),
+            ("monitor_timeout_s", 1.0),  # heartbeat gap that stops actuation; matches the watchdog
             ("republish_after_s", 0.05),  # no action this long after an observation: send it again
             ("record_dir", ""),  # write one GIF per episode here
             ("record_every", 2),
