@@ -18,7 +18,6 @@ import io
 import json
 import os
 import random
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from safevla_policy.configuration_safevla import CONFIG_FILE
 
 STATE_FILE = "state.pt"
 POLICY_DIR = "policy"
+FILE_MODE, DIR_MODE = 0o644, 0o755
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -47,6 +47,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; checkpoints are read by other users' nodes
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -149,19 +150,9 @@ def export_policy(policy: LoadedPolicy, folder: str | Path, dtype: torch.dtype |
     atomic_write_bytes(folder / WEIGHTS_FILE, save(policy_tensors(policy, dtype), metadata=meta))
     if not (folder / DINO_DIR).is_dir():
         tmp = Path(tempfile.mkdtemp(prefix=f".{DINO_DIR}.", dir=folder))
+        tmp.chmod(DIR_MODE)
         policy.dino.dino.save_pretrained(str(tmp))
         os.replace(tmp, folder / DINO_DIR)
         _fsync_dir(folder)
     return folder
 
-
-def copy_policy_folder(src: str | Path, dst: str | Path) -> Path:
-    """Copy a finished checkpoint folder (e.g. into checkpoints/) via a temporary sibling and a rename."""
-    src, dst = Path(src), Path(dst)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(src, tmp)
-    if dst.exists():
-        shutil.rmtree(dst)
-    os.replace(tmp, dst)
-    return dst

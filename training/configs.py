@@ -56,6 +56,10 @@ class CommonConfig:
     """Evaluation episode g is reset with seed eval_seed + g (the sim bridge's rule: ``make sim`` uses 1000)."""
     eval_max_steps: int = 600
     """Episode step limit in evaluation (SafeVLA: 600)."""
+    min_rooms: int = 2
+    """Fewest rooms of a generated house, in training and evaluation (the simulator's default: 2)."""
+    max_rooms: int = 4
+    """Most rooms of a generated house (the simulator's default: 4; 1-1 is the small checkpoint's curriculum)."""
 
 
 @dataclass
@@ -166,6 +170,10 @@ class EvalConfig:
     """Base seed; 1000 plays the same episodes as ``make sim``."""
     max_steps: int = 600
     """Episode step limit (SafeVLA evaluates with 600)."""
+    min_rooms: int = 2
+    """Fewest rooms of a generated house (the simulator's default: 2)."""
+    max_rooms: int = 4
+    """Most rooms of a generated house (the simulator's default: 4)."""
     num_envs: int = 2
     """Simulator worker processes."""
     sampling: Literal["greedy", "sample"] = "greedy"

@@ -29,7 +29,7 @@ from training import distributed
 from training.checkpointing import atomic_torch_save, atomic_write_bytes
 from training.configs import ILConfig
 from training.distributed import Dist
-from training.envs import make_envs
+from training.envs import make_envs, sim_config
 from training.features import DinoFeaturizer
 
 MANIFEST = "manifest.json"
@@ -84,7 +84,7 @@ def record_demos(envs: VectorHouseEnv, featurizer: DinoFeaturizer, wanted: set[i
 
 def demo_request(cfg: ILConfig, fingerprint: str) -> dict[str, Any]:
     return {"task": cfg.task, "episodes": cfg.demo_episodes, "noise": cfg.demo_noise, "demo_seed": cfg.demo_seed,
-            "max_steps": cfg.max_steps, "dino": fingerprint}
+            "max_steps": cfg.max_steps, "rooms": [cfg.min_rooms, cfg.max_rooms], "dino": fingerprint}
 
 
 def generate_demos(cfg: ILConfig, policy_folder: Path, out_dir: Path, dist: Dist) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def generate_demos(cfg: ILConfig, policy_folder: Path, out_dir: Path, dist: Dist
     per_rank = cfg.num_envs
     first, stride = dist.rank * per_rank, dist.world * per_rank
     wanted = {g for g in range(cfg.demo_episodes) if (g % stride) // per_rank == dist.rank}
-    sim = SimConfig(task=cfg.task, max_steps=cfg.max_steps, expert=True)
+    sim = sim_config(cfg, max_steps=cfg.max_steps, expert=True)
     with make_envs(sim, per_rank, base_seed=cfg.demo_seed, first_episode=first, stride=stride,
                    featurizer=featurizer if cfg.features_in_workers else None) as envs:
         episodes = record_demos(envs, featurizer, wanted, cfg.demo_noise,

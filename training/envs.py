@@ -19,6 +19,12 @@ PRELOAD_SIM = ["thor_sim_bridge.env"]
 PRELOAD_FEATURES = ["training.features", "transformers.models.dinov2"]
 
 
+def sim_config(cfg, *, max_steps: int, expert: bool) -> SimConfig:
+    """The simulator settings of a stage config (task and house size) for training or evaluation."""
+    return SimConfig(task=cfg.task, max_steps=max_steps, expert=expert, min_rooms=cfg.min_rooms,
+                     max_rooms=cfg.max_rooms)
+
+
 def make_envs(sim: SimConfig, num_envs: int, *, base_seed: int, first_episode: int = 0, stride: int | None = None,
               featurizer: DinoFeaturizer | None = None) -> VectorHouseEnv:
     """Simulator workers; with a featurizer they send DINOv2 features instead of frames."""

@@ -87,11 +87,11 @@ def run_episodes(envs: VectorHouseEnv, policy: BatchedPolicy, episodes: int, gre
 
 def evaluate_policy(policy: LoadedPolicy, folder: Path, *, task: str, episodes: int, seed: int, max_steps: int,
                     num_envs: int, greedy: bool, device: torch.device, features_in_workers: bool = True,
-                    progress: bool = True) -> tuple[dict[str, Any], list[EpisodeSummary]]:
+                    progress: bool = True, rooms: tuple[int, int] = (2, 4)) -> tuple[dict[str, Any], list[EpisodeSummary]]:
     """Score ``policy`` (whose frozen DINOv2 is in ``folder``) on episodes seed + g, g < ``episodes``."""
     featurizer = DinoFeaturizer(folder, device="cpu" if features_in_workers else str(device))
     ac = ActorCritic(policy.model).to(device).eval()
-    sim = SimConfig(task=task, max_steps=max_steps, expert=False)
+    sim = SimConfig(task=task, max_steps=max_steps, expert=False, min_rooms=rooms[0], max_rooms=rooms[1])
     with make_envs(sim, min(num_envs, episodes), base_seed=seed,
                    featurizer=featurizer if features_in_workers else None) as envs:
         results = run_episodes(envs, BatchedPolicy(ac, policy.processor, featurizer, device), episodes, greedy,
@@ -102,6 +102,7 @@ def evaluate_policy(policy: LoadedPolicy, folder: Path, *, task: str, episodes: 
 def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     """The ``eval`` subcommand."""
     torch.set_num_threads(cfg.torch_threads)
+    torch.manual_seed(cfg.seed)  # sampled actions are reproducible too
     device, why = select_device(cfg.device)
     policy = load_policy(None, cfg.checkpoint)
     policy.model.to(device)
@@ -109,8 +110,10 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     metrics, results = evaluate_policy(policy, cfg.checkpoint, task=cfg.task, episodes=cfg.episodes, seed=cfg.seed,
                                        max_steps=cfg.max_steps, num_envs=cfg.num_envs,
                                        greedy=cfg.sampling == "greedy", device=device,
-                                       features_in_workers=cfg.features_in_workers)
+                                       features_in_workers=cfg.features_in_workers,
+                                       rooms=(cfg.min_rooms, cfg.max_rooms))
     info = {"checkpoint": str(cfg.checkpoint), "task": cfg.task, "seed": cfg.seed, "max_steps": cfg.max_steps,
+            "rooms": [cfg.min_rooms, cfg.max_rooms],
             "sampling": cfg.sampling, "device": f"{device} ({why})", "wall_s": round(time.time() - started, 1)}
     out = cfg.out or Path("runs/eval") / f"{Path(cfg.checkpoint).resolve().name}-{cfg.task}.json"
     write_results(out, info, metrics, results)

@@ -138,9 +138,10 @@ def train_il(cfg: ILConfig) -> dict[str, Any]:
         model.eval()
         metrics, results = evaluate_policy(policy, policy_dir, task=cfg.task, episodes=cfg.eval_episodes,
                                            seed=cfg.eval_seed, max_steps=cfg.eval_max_steps, num_envs=cfg.num_envs,
-                                           greedy=True, device=dist.device, features_in_workers=cfg.features_in_workers)
+                                           greedy=True, device=dist.device, features_in_workers=cfg.features_in_workers,
+                                           rooms=(cfg.min_rooms, cfg.max_rooms))
         write_results(folder / "eval.json", {"checkpoint": str(policy_dir), "task": cfg.task, "seed": cfg.eval_seed,
-                                             "max_steps": cfg.eval_max_steps, "sampling": "greedy"}, metrics, results)
+                                             "max_steps": cfg.eval_max_steps, "rooms": [cfg.min_rooms, cfg.max_rooms], "sampling": "greedy"}, metrics, results)
         run_folder.log_scalars(writer, {f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step)
     if dist.main:
         writer.close()

@@ -31,7 +31,6 @@ from torch.distributions import Categorical
 from tqdm import tqdm
 
 from safevla_policy.checkpoints import LoadedPolicy, load_policy
-from thor_sim_bridge.config import SimConfig
 from thor_sim_bridge.costs import COST_COMPONENTS
 
 from training import distributed, run_folder
@@ -40,7 +39,7 @@ from training.advantages import combine_advantages, gae
 from training.checkpointing import (POLICY_DIR, STATE_FILE, atomic_torch_save, check_world, export_policy,
                                     rng_state, seed_everything, set_rng_state, weights_digest)
 from training.configs import RLConfig
-from training.envs import make_envs
+from training.envs import make_envs, sim_config
 from training.distributed import Dist
 from training.evaluate import evaluate_policy, summarize, write_results
 from training.features import DinoFeaturizer
@@ -131,7 +130,7 @@ def train_rl(cfg: RLConfig) -> dict[str, Any]:
 
     # ---- simulator workers (each rank its own episodes) and the acting policy
     featurizer = DinoFeaturizer(policy_dir, device="cpu" if cfg.features_in_workers else str(dist.device))
-    sim = SimConfig(task=cfg.task, max_steps=cfg.max_steps, expert=False)
+    sim = sim_config(cfg, max_steps=cfg.max_steps, expert=False)
     envs = make_envs(sim, cfg.num_envs, base_seed=cfg.env_seed, first_episode=dist.rank * cfg.num_envs,
                      stride=dist.world * cfg.num_envs, featurizer=featurizer if cfg.features_in_workers else None)
     runner = BatchedPolicy(ac, policy.processor, featurizer, dist.device)
@@ -220,9 +219,10 @@ def train_rl(cfg: RLConfig) -> dict[str, Any]:
         ac.eval()
         metrics, results = evaluate_policy(policy, policy_dir, task=cfg.task, episodes=cfg.eval_episodes,
                                            seed=cfg.eval_seed, max_steps=cfg.eval_max_steps, num_envs=cfg.num_envs,
-                                           greedy=True, device=dist.device, features_in_workers=cfg.features_in_workers)
+                                           greedy=True, device=dist.device, features_in_workers=cfg.features_in_workers,
+                                           rooms=(cfg.min_rooms, cfg.max_rooms))
         write_results(folder / "eval.json", {"checkpoint": str(policy_dir), "task": cfg.task, "seed": cfg.eval_seed,
-                                             "max_steps": cfg.eval_max_steps, "sampling": "greedy", "algo": cfg.algo},
+                                             "max_steps": cfg.eval_max_steps, "rooms": [cfg.min_rooms, cfg.max_rooms], "sampling": "greedy", "algo": cfg.algo},
                       metrics, results)
         run_folder.log_scalars(writer, {f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)},
                                counters["global_step"])
