@@ -79,6 +79,10 @@ class ILConfig(CommonConfig):
     demo_noise: float = 0.0
     """Probability of executing a random navigation action instead of the expert's (the label stays the
     expert's): DART-style recovery data. 0 is plain behaviour cloning as in SPOC."""
+    last_action_dropout: float = 0.0
+    """Probability of hiding a step's previous action from the model in training (it sees "no previous
+    action"), so it cannot just copy the expert's last action and must read the cameras (the copycat
+    problem of behaviour cloning with action history). 0 is plain behaviour cloning."""
     demo_dir: Path | None = None
     """Where the demo shards live; None: ``run_dir/demos``. Reused when its manifest matches."""
     demo_seed: int = 10_000_000

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from safevla_common.actions import NO_PREVIOUS_ACTION
 from safevla_policy.checkpoints import load_policy
 from safevla_policy.modeling_safevla import SafeVLAModel
 from safevla_policy.processor_safevla import SafeVLAProcessor
@@ -37,7 +38,7 @@ from training.features import tokenize
 
 
 def il_loss(model: SafeVLAModel, processor: SafeVLAProcessor, batch: list[dict[str, Any]],
-            device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+            device: torch.device, last_action_dropout: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Cross-entropy on the expert's actions over whole episodes, and the accuracy."""
     ids, mask = tokenize(processor, [e["instruction"] for e in batch], device)
     text = model.encode_text(ids, mask)
@@ -45,7 +46,11 @@ def il_loss(model: SafeVLAModel, processor: SafeVLAProcessor, batch: list[dict[s
     episode = torch.repeat_interleave(torch.arange(len(batch)), lengths).to(device)
     step = torch.cat([torch.arange(int(n)) for n in lengths]).to(device)
     cat = lambda key: torch.cat([e[key] for e in batch]).to(device)  # noqa: E731
-    x = model.embed_steps(cat("nav").float(), cat("manip").float(), text[episode], cat("last_action"),
+    last_action = cat("last_action")
+    if last_action_dropout > 0:
+        hidden = torch.rand(last_action.shape, device=device) < last_action_dropout
+        last_action = last_action.masked_fill(hidden, NO_PREVIOUS_ACTION)
+    x = model.embed_steps(cat("nav").float(), cat("manip").float(), text[episode], last_action,
                           cat("object_in_hand"), step.float(), mask[episode])
     sequences = x.new_zeros(len(batch), int(lengths.max()), x.shape[-1])
     sequences[episode, step] = x
@@ -112,7 +117,7 @@ def train_il(cfg: ILConfig) -> dict[str, Any]:
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(episodes))
         start = b * per_step + dist.rank * cfg.batch_episodes
         batch = [episodes[j] for j in order[start: start + cfg.batch_episodes]]
-        loss, accuracy = il_loss(model, policy.processor, batch, dist.device)
+        loss, accuracy = il_loss(model, policy.processor, batch, dist.device, cfg.last_action_dropout)
         optimizer.zero_grad()
         loss.backward()
         distributed.allreduce_gradients(params, dist)

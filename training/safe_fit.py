@@ -46,6 +46,10 @@ class SafeConfig:
     """Step limit per rollout (a failure that is not over by then is a timeout)."""
     seed: int = 50_000
     """Rollout g uses simulator seed seed + g (kept apart from training seeds)."""
+    min_rooms: int = 1
+    """Fewest rooms of a rollout's house (match what the policy was trained on: the small checkpoint, 1)."""
+    max_rooms: int = 1
+    """Most rooms of a rollout's house."""
     workers: int = 2
     """Simulator + policy worker processes."""
     rollouts: Path | None = None
@@ -135,7 +139,8 @@ def gather(cfg: SafeConfig) -> list[Rollout]:
         return load_rollouts(cfg.rollouts)
     from training.safe_rollouts import CollectJob, collect_rollouts
 
-    rollouts = collect_rollouts(CollectJob(cfg.checkpoint, cfg.task, cfg.max_steps, cfg.seed), cfg.episodes, cfg.workers)
+    rollouts = collect_rollouts(CollectJob(cfg.checkpoint, cfg.task, cfg.max_steps, cfg.seed,
+                                                  rooms=(cfg.min_rooms, cfg.max_rooms)), cfg.episodes, cfg.workers)
     save_rollouts(cfg.out_dir / "rollouts.npz", rollouts)
     return rollouts
 

@@ -25,6 +25,7 @@ class CollectJob:
     max_steps: int
     seed: int
     backend: str = "model"
+    rooms: tuple[int, int] = (2, 4)
 
 
 def categories(task: str) -> list[str]:
@@ -52,7 +53,8 @@ def _init_worker(job: CollectJob) -> None:
     backend = make_backend(job.backend, **params)
     needs_hint = getattr(backend, "needs_expert_hint", False)
     _worker.update(job=job, runner=PolicyRunner(backend), hint=needs_hint,
-                   env=HouseEnv(SimConfig(task=job.task, max_steps=job.max_steps, expert=needs_hint)))
+                   env=HouseEnv(SimConfig(task=job.task, max_steps=job.max_steps, expert=needs_hint,
+                                           min_rooms=job.rooms[0], max_rooms=job.rooms[1])))
 
 
 def _run_episode(episode: int) -> Rollout:

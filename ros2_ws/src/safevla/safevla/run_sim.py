@@ -49,6 +49,8 @@ class SimArgs:
     """Episode k is generated from seed + k."""
     max_steps: int = 500
     """Step limit per episode."""
+    rooms: tuple[int, int] | None = None
+    """House size range (fewest, most rooms) of generated episodes; None: the parameter file's (2 to 4)."""
     detector: str = ""
     """Monitor detector: 'entropy' or a monitor file; empty: the parameter file's choice."""
     params: Path | None = None
@@ -71,7 +73,8 @@ def main() -> int:
     run_dir = args.runs_dir / run_id
     overrides = {
         "sim_bridge_node": {"task": args.task, "seed": args.seed, "max_steps": args.max_steps,
-                            "record_dir": str((run_dir / "videos").resolve())},
+                            "record_dir": str((run_dir / "videos").resolve()),
+                            **({"min_rooms": args.rooms[0], "max_rooms": args.rooms[1]} if args.rooms else {})},
         "policy_node": {"backend": args.backend, **({"checkpoint": args.checkpoint} if args.checkpoint else {})},
         "monitor_node": {"detector": args.detector} if args.detector else {},
     }

@@ -38,6 +38,8 @@ class SimBridgeNode(Node):
             ("task", "ObjectNav"),  # or a comma-separated list: episode k runs task k mod n
             ("seed", 0),  # episode k uses seed + k
             ("max_steps", 500),
+            ("min_rooms", 2),  # house size range of generated episodes
+            ("max_rooms", 4),
             ("auto_episodes", 0),  # > 0: run this many episodes back to back; 0: wait for sim/reset
             ("monitor_timeout_s", 1.0),  # heartbeat gap that stops actuation; matches the watchdog
             ("republish_after_s", 0.05),  # no action this long after an observation: send it again
@@ -77,7 +79,8 @@ class SimBridgeNode(Node):
         from thor_sim_bridge.env import HouseEnv
 
         tasks = [t.strip() for t in params["task"].split(",") if t.strip()]
-        return [HouseEnv(SimConfig(task=task, max_steps=params["max_steps"])) for task in tasks]
+        return [HouseEnv(SimConfig(task=task, max_steps=params["max_steps"], min_rooms=params["min_rooms"],
+                                   max_rooms=params["max_rooms"])) for task in tasks]
 
     def destroy_node(self) -> None:
         for writer in self._writers:  # never leave a half-written video behind
