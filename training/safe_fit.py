@@ -50,6 +50,8 @@ class SafeConfig:
     """Fewest rooms of a rollout's house (match what the policy was trained on: the small checkpoint, 1)."""
     max_rooms: int = 1
     """Most rooms of a rollout's house."""
+    sampling: Literal["greedy", "sample"] = "greedy"
+    """How the policy picks actions in the rollouts: the same as the policy node will (its ``sampling``)."""
     workers: int = 2
     """Simulator + policy worker processes."""
     rollouts: Path | None = None
@@ -140,7 +142,7 @@ def gather(cfg: SafeConfig) -> list[Rollout]:
     from training.safe_rollouts import CollectJob, collect_rollouts
 
     rollouts = collect_rollouts(CollectJob(cfg.checkpoint, cfg.task, cfg.max_steps, cfg.seed,
-                                                  rooms=(cfg.min_rooms, cfg.max_rooms)), cfg.episodes, cfg.workers)
+                                                  rooms=(cfg.min_rooms, cfg.max_rooms), sampling=cfg.sampling), cfg.episodes, cfg.workers)
     save_rollouts(cfg.out_dir / "rollouts.npz", rollouts)
     return rollouts
 

@@ -26,6 +26,7 @@ class CollectJob:
     seed: int
     backend: str = "model"
     rooms: tuple[int, int] = (2, 4)
+    sampling: str = "greedy"
 
 
 def categories(task: str) -> list[str]:
@@ -52,7 +53,7 @@ def _init_worker(job: CollectJob) -> None:
                                                   "num_threads": 1, "seed": job.seed}
     backend = make_backend(job.backend, **params)
     needs_hint = getattr(backend, "needs_expert_hint", False)
-    _worker.update(job=job, runner=PolicyRunner(backend), hint=needs_hint,
+    _worker.update(job=job, runner=PolicyRunner(backend, job.sampling, job.seed), hint=needs_hint,
                    env=HouseEnv(SimConfig(task=job.task, max_steps=job.max_steps, expert=needs_hint,
                                            min_rooms=job.rooms[0], max_rooms=job.rooms[1])))
 
@@ -63,7 +64,7 @@ def _run_episode(episode: int) -> Rollout:
     targets = categories(job.task)
     task_id = episode % len(targets)
     obs, info = env.reset(seed=job.seed + episode, options={"target_type": targets[task_id]})
-    runner.start_episode(episode, info["instruction"])
+    runner.start_episode(episode, info["instruction"], seed=job.seed + episode)
     features, entropy, max_prob, actions, costs = [], [], [], [], []
     done = False
     while not done:

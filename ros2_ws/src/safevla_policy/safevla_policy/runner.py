@@ -51,9 +51,13 @@ class PolicyRunner:
         self.backend.reset()
         return (time.perf_counter() - started) * 1e3
 
-    def start_episode(self, episode: int, instruction: str) -> None:
+    def start_episode(self, episode: int, instruction: str, seed: int | None = None) -> None:
+        """Begin an episode; ``seed`` reseeds sampling so an episode's actions do not depend on which
+        episodes ran before it (rollout pools hand episodes to workers in any order)."""
         if not instruction.strip():
             raise ValueError("empty instruction")
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
         self.backend.reset()
         self.episode, self.instruction = episode, instruction
         self.step, self._last_action = 0, NO_PREVIOUS_ACTION

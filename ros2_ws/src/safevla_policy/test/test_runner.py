@@ -56,6 +56,17 @@ def test_sampling_is_seeded():
     assert a == b and len(set(a)) > 1
 
 
+def test_an_episode_seed_makes_its_actions_independent_of_earlier_episodes():
+    probs = np.full(20, 0.05)
+    fresh, used = PolicyRunner(Recorder(probs), "sample"), PolicyRunner(Recorder(probs), "sample")
+    used.start_episode(0, "find a mug")
+    for _ in range(7):
+        used.act(FRAME, FRAME)  # consumes random draws
+    fresh.start_episode(3, "find a mug", seed=42)
+    used.start_episode(3, "find a mug", seed=42)
+    assert [fresh.act(FRAME, FRAME).action for _ in range(10)] == [used.act(FRAME, FRAME).action for _ in range(10)]
+
+
 def test_expert_backend_follows_the_hint():
     backend = ExpertBackend(confidence=0.9)
     runner = PolicyRunner(backend)
