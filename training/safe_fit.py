@@ -40,9 +40,9 @@ class SafeConfig:
     """Policy checkpoint folder whose latents the monitor will watch."""
     task: Literal["ObjectNav", "PickUp", "Fetch"] = "ObjectNav"
     """Task family; its target categories are SAFE's tasks."""
-    episodes: int = 300
-    """Rollouts to collect."""
-    max_steps: int = 200
+    episodes: int = 600
+    """Rollouts to collect (episode g targets category g mod 15; categories absent from the houses are skipped)."""
+    max_steps: int = 150
     """Step limit per rollout (a failure that is not over by then is a timeout)."""
     seed: int = 50_000
     """Rollout g uses simulator seed seed + g (kept apart from training seeds)."""
@@ -50,8 +50,9 @@ class SafeConfig:
     """Fewest rooms of a rollout's house (match what the policy was trained on: the small checkpoint, 1)."""
     max_rooms: int = 1
     """Most rooms of a rollout's house."""
-    sampling: Literal["greedy", "sample"] = "greedy"
-    """How the policy picks actions in the rollouts: the same as the policy node will (its ``sampling``)."""
+    sampling: Literal["greedy", "sample"] = "sample"
+    """How the policy picks actions in the rollouts: the same as the policy node will (its ``sampling``;
+    ``make sim`` samples the committed checkpoint's actions)."""
     workers: int = 2
     """Simulator + policy worker processes."""
     rollouts: Path | None = None

@@ -58,12 +58,16 @@ def _init_worker(job: CollectJob) -> None:
                                            min_rooms=job.rooms[0], max_rooms=job.rooms[1])))
 
 
-def _run_episode(episode: int) -> Rollout:
+def _run_episode(episode: int) -> Rollout | int:
+    """One rollout, or the episode number back when its target category cannot be placed."""
     job: CollectJob = _worker["job"]
     runner, env = _worker["runner"], _worker["env"]
     targets = categories(job.task)
     task_id = episode % len(targets)
-    obs, info = env.reset(seed=job.seed + episode, options={"target_type": targets[task_id]})
+    try:
+        obs, info = env.reset(seed=job.seed + episode, options={"target_type": targets[task_id]})
+    except RuntimeError:  # the category does not occur in these houses (e.g. a bathroom object, one room)
+        return episode
     runner.start_episode(episode, info["instruction"], seed=job.seed + episode)
     features, entropy, max_prob, actions, costs = [], [], [], [], []
     done = False
@@ -84,9 +88,15 @@ def _run_episode(episode: int) -> Rollout:
 
 
 def collect_rollouts(job: CollectJob, episodes: int, workers: int = 2) -> list[Rollout]:
-    """``episodes`` rollouts (episode g uses seed + g and category g mod n), in episode order."""
+    """Rollouts of episodes 0..episodes-1 (episode g uses seed + g and category g mod n), in episode order;
+    episodes whose category cannot be placed in the houses are skipped (and said so)."""
     ctx = mp.get_context("spawn")  # torch and forked threads do not mix
     with ctx.Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
         rollouts = list(tqdm(pool.imap_unordered(_run_episode, range(episodes)), total=episodes,
                              desc=f"rollouts ({job.task})", unit="ep"))
-    return sorted(rollouts, key=lambda r: r.episode)
+    kept = sorted((r for r in rollouts if isinstance(r, Rollout)), key=lambda r: r.episode)
+    skipped = sorted({categories(job.task)[g % len(categories(job.task))] for g in rollouts if isinstance(g, int)})
+    if skipped:
+        print(f"skipped {episodes - len(kept)} episodes: {', '.join(skipped)} never occur in houses of "
+              f"{job.rooms[0]} to {job.rooms[1]} rooms")
+    return kept

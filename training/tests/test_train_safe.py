@@ -26,6 +26,14 @@ def test_rollouts_record_what_the_monitor_node_sees():
         assert np.isfinite(r.features).all() and (r.entropy >= 0).all() and (r.max_prob <= 1).all()
 
 
+def test_categories_absent_from_the_houses_are_skipped_not_fatal(capsys):
+    # One-room houses have no SprayBottle (episode 0's category); AlarmClock (episode 1) is there.
+    job = CollectJob(checkpoint="", task="ObjectNav", max_steps=5, seed=3, rooms=(1, 1))
+    rollouts = collect_rollouts(job, episodes=2, workers=1)
+    assert [r.episode for r in rollouts] == [1]
+    assert "SprayBottle" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_safe_stage_writes_a_calibrated_monitor_and_a_report(tmp_path):
     rollouts = drifting_rollouts(n_tasks=10, per_task=16, dim=12, seed=1)

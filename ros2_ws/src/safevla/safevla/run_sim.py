@@ -45,6 +45,8 @@ class SimArgs:
     """Task family, a comma-separated list (episode k runs task k mod n), or 'all'."""
     checkpoint: str = ""
     """Policy checkpoint folder (model/onnx backends); empty: the config's random weights."""
+    sampling: Literal["greedy", "sample"] | None = None
+    """How the policy picks an action from its distribution; None: the parameter file's (greedy)."""
     seed: int = 1000
     """Episode k is generated from seed + k."""
     max_steps: int = 500
@@ -75,7 +77,8 @@ def main() -> int:
         "sim_bridge_node": {"task": args.task, "seed": args.seed, "max_steps": args.max_steps,
                             "record_dir": str((run_dir / "videos").resolve()),
                             **({"min_rooms": args.rooms[0], "max_rooms": args.rooms[1]} if args.rooms else {})},
-        "policy_node": {"backend": args.backend, **({"checkpoint": args.checkpoint} if args.checkpoint else {})},
+        "policy_node": {"backend": args.backend, **({"checkpoint": args.checkpoint} if args.checkpoint else {}),
+                        **({"sampling": args.sampling} if args.sampling else {})},
         "monitor_node": {"detector": args.detector} if args.detector else {},
     }
     nodes = [NodeProcess(name, overrides[name]) for name in SIM_NODES]
@@ -178,7 +181,9 @@ def summarise(args: SimArgs, run_id: str, results: list[dict], estops: int, step
         return float(np.mean([r[key] for r in results])) if results else math.nan
 
     return {
-        "run_id": run_id, "backend": args.backend, "task": args.task, "episodes": len(results),
+        "run_id": run_id, "backend": args.backend, "task": args.task, "checkpoint": args.checkpoint,
+        "sampling": args.sampling or "parameter file", "rooms": list(args.rooms) if args.rooms else "parameter file",
+        "detector": args.detector or "parameter file", "episodes": len(results),
         "success_rate": mean("success"), "success_by_task": {t: float(np.mean(v)) for t, v in by_task.items()},
         "mean_episode_length": mean("length"), "spl": mean("spl"), "sel": mean("sel"),
         "cost_mean": mean("cost_total"), "cost_by_type": {k: v / n for k, v in sorted(costs_by_type.items())},
