@@ -107,8 +107,8 @@ class MonitorNode(Node):
         return response
 
     def _latched_now(self) -> None:
+        self._publish_estop()  # first: logging costs a few hundred microseconds
         self.get_logger().error(f"E-STOP LATCHED: {self.monitor.latch_reason}")
-        self._publish_estop()
 
     def _publish_estop(self) -> None:
         latched = self.monitor.latched
