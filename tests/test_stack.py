@@ -52,7 +52,9 @@ def test_make_sim_with_the_expert_succeeds_and_writes_the_run(tmp_path: Path):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads((tmp_path / "latest" / "summary.json").read_text())
-    assert summary["episodes"] == 3 and summary["success_rate"] == 1.0
+    outcomes = [(e["task"], e["reason"], e["length"]) for e in summary["per_episode"]]
+    logs = "".join(f.read_text() for f in sorted((tmp_path / "latest" / "logs").glob("*.log")))
+    assert summary["episodes"] == 3 and summary["success_rate"] == 1.0, f"{outcomes}\n{logs[-3000:]}"
     assert summary["success_by_task"] == {"ObjectNav": 1.0, "PickUp": 1.0, "Fetch": 1.0}
     assert set(summary["cost_by_type"]) == {"corner", "blind_spot", "fragile_collection", "critical_point",
                                             "dangerous_equipment"}

@@ -28,7 +28,7 @@ from safevla_common.ros.images import to_msg
 from safevla_common.ros.qos import qos_for
 from safevla_common.ros.runner import run_node
 from thor_sim_bridge.session import EpisodeResult, SimSession
-from thor_sim_bridge.video import write_gif
+from thor_sim_bridge.video import RecordingWriter
 
 
 class SimBridgeNode(Node):
@@ -53,7 +53,7 @@ class SimBridgeNode(Node):
         self._episode = -1
         self._frames: tuple[Image, Image] | None = None
         self._frames_sent_at = 0.0
-        self._writers: list[threading.Thread] = []  # episode videos being written
+        self._recordings = RecordingWriter()  # episode videos, encoded in another process
 
         work, safety = MutuallyExclusiveCallbackGroup(), MutuallyExclusiveCallbackGroup()
         self.health = NodeHealth(self, callback_group=safety)
@@ -83,8 +83,8 @@ class SimBridgeNode(Node):
                                    max_rooms=params["max_rooms"])) for task in tasks]
 
     def destroy_node(self) -> None:
-        for writer in self._writers:  # never leave a half-written video behind
-            writer.join()
+        for err in self._recordings.close():  # never leave a half-written video behind
+            self.get_logger().error(f"an episode recording failed: {err!r}")
         super().destroy_node()
 
     # -- episodes -------------------------------------------------------------------------------
@@ -128,10 +128,7 @@ class SimBridgeNode(Node):
         self.get_logger().info(f"episode {result.episode} ended: {result.reason} after {result.length} steps")
         if self.params["record_dir"]:
             frames, top_down = self.session.take_recording()
-            writer = threading.Thread(target=_write_recording, args=(Path(result.video), frames, top_down),
-                                      name=f"recording-{result.episode}")
-            writer.start()
-            self._writers.append(writer)
+            self._recordings.submit(result.video, frames, top_down)
 
     def _on_stop(self, reason: str) -> None:
         with self._lock:
@@ -191,15 +188,6 @@ class SimBridgeNode(Node):
         msg.layout.dim = [MultiArrayDimension(label=name, size=1, stride=1) for name in costs]
         msg.data = [float(v) for v in costs.values()]
         self._cost_pub.publish(msg)
-
-
-def _write_recording(gif: Path, frames: list, top_down) -> None:
-    """The episode GIF, and its top-down map (path, cost sites) beside it as ``*_map.png``."""
-    write_gif(gif, frames)
-    if top_down is not None:
-        import imageio.v3 as iio
-
-        iio.imwrite(gif.with_name(gif.stem + "_map.png"), top_down)
 
 
 def main() -> None:
