@@ -31,12 +31,26 @@ def running_sim(launch, client):
     inbox = {"costs": client.subscribe(Float64MultiArray, topics.SIM_COST),
              "episodes": client.subscribe(String, topics.EPISODE),
              "diagnostics": client.subscribe(DiagnosticArray, topics.DIAGNOSTICS)}
-    assert client.call(Trigger, topics.SIM_RESET, timeout_s=60).success
+    # The bridge refuses to start an episode until it has the monitor's (here: the fake's) e-stop state.
+    assert wait_until(lambda: client.call(Trigger, topics.SIM_RESET, timeout_s=60).success, 20, period_s=0.1)
     actions = client.publisher(String, topics.ACTION)
     assert wait_until(lambda: actions.get_subscription_count() > 0, 10)
     actions.publish(String(data="rotate_left"))
     assert wait_until(lambda: len(inbox["costs"]) == 1, 5), "the first action was not executed"
     return heartbeat, actions, inbox
+
+
+def test_no_episode_starts_while_the_estop_is_latched(launch, client):
+    launch(SIM)
+    heartbeat = MonitorHeartbeat(client)
+    heartbeat.latched = True
+    episodes = client.subscribe(String, topics.EPISODE)
+    assert wait_until(lambda: "latched" in client.call(Trigger, topics.SIM_RESET, timeout_s=60).message, 20,
+                      period_s=0.1), "reset was not refused while the e-stop was latched"
+    assert not client.call(Trigger, topics.SIM_RESET).success and not episodes
+    heartbeat.latched = False
+    assert wait_until(lambda: client.call(Trigger, topics.SIM_RESET).success, 5, period_s=0.1)
+    assert wait_until(lambda: bool(episodes), 2)
 
 
 def test_no_action_is_executed_after_the_estop_latches(running_sim):

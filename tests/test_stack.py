@@ -20,7 +20,7 @@ from safevla_common import topics
 from ros_harness import DOMAIN_ID, wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-WATCHDOG_S = 1.0  # the default; shorter trips falsely on an overloaded 2-core CI box
+WATCHDOG_S = 2.0  # sim.yaml's; shorter trips falsely when the 2-core CI box stalls a process for ~1 s
 
 
 def test_killing_the_policy_latches_the_estop_within_the_watchdog_period(launch, client):
@@ -33,7 +33,7 @@ def test_killing_the_policy_latches_the_estop_within_the_watchdog_period(launch,
     latents = client.subscribe(Float64MultiArray, topics.LATENT)
     assert client.wait_for_nodes(SIM_NODES), "the stack did not come up"
     assert wait_until(lambda: estop and estop[-1].data is False, 60), "no e-stop state from the monitor"
-    assert client.call(Trigger, topics.SIM_RESET, timeout_s=60).success
+    assert wait_until(lambda: client.call(Trigger, topics.SIM_RESET, timeout_s=60).success, 20, period_s=0.1)
     assert wait_until(lambda: len(latents) > 10, 30), "the policy is not stepping"
     assert estop[-1].data is False
 

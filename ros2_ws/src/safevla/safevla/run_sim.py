@@ -139,7 +139,7 @@ def run_episodes(args: SimArgs, launcher: Launcher, operator: Operator) -> list[
         check_alive()
         if operator.estop:
             clear_estop(operator, alive)
-        operator.call(operator.sim_reset)
+        start_episode(operator, alive)
         if not operator.wait_for(lambda: episode in operator.ended, args.episode_timeout_s, alive):
             check_alive()
             raise RuntimeError(f"episode {episode} did not end within {args.episode_timeout_s:.0f} s")
@@ -147,6 +147,19 @@ def run_episodes(args: SimArgs, launcher: Launcher, operator: Operator) -> list[
         done = np.mean([r["success"] for r in results])
         bar.set_postfix(success=f"{done:.0%}", last=results[-1]["reason"], estops=operator.estop_latches)
     return results
+
+
+def start_episode(operator: Operator, alive, timeout_s: float = 10.0) -> None:
+    """``sim/reset`` until the sim bridge starts an episode: it refuses while it may not act (no e-stop
+    state from the monitor yet, or the cleared latch has not reached it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = operator.call(operator.sim_reset)
+        if response.success:
+            return
+        if time.monotonic() > deadline or not alive():
+            raise RuntimeError(f"the simulator did not start an episode: {response.message}")
+        time.sleep(0.1)
 
 
 def clear_estop(operator: Operator, alive, timeout_s: float = 10.0) -> None:

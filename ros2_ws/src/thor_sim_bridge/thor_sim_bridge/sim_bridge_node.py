@@ -83,7 +83,9 @@ class SimBridgeNode(Node):
                                    max_rooms=params["max_rooms"])) for task in tasks]
 
     def destroy_node(self) -> None:
-        for err in self._recordings.close():  # never leave a half-written video behind
+        with self._lock:  # an episode that is ending hands over its recording first
+            errors = self._recordings.close()  # never leave a half-written video behind
+        for err in errors:
             self.get_logger().error(f"an episode recording failed: {err!r}")
         super().destroy_node()
 
@@ -92,6 +94,10 @@ class SimBridgeNode(Node):
         with self._lock:
             if self.session.running:
                 self._end(self.session.stop("stopped"))
+            reason = self.guard.check()
+            if reason is not None:  # it could not take a single step: do not start it
+                response.success, response.message = False, f"not starting an episode: {reason}"
+                return response
             self._start()
             response.success, response.message = True, f"episode {self._episode} started"
         return response
