@@ -172,7 +172,9 @@ class PolicyNode(Node):
         if not instruction.strip():
             return  # wait for the instruction
         self._pending_episode = None
-        self.runner.start_episode(event.episode, instruction)
+        # Sampling is reseeded per episode: episode k acts the same whatever happened before it, so two
+        # runs (say with and without a SAFE monitor) can be compared episode by episode.
+        self.runner.start_episode(event.episode, instruction, seed=self.params["seed"] + event.episode)
         self._running = True
         self._last_acted_stamp = event.start_stamp_ns - 1
         self.get_logger().info(f"episode {event.episode}: {instruction!r}")
