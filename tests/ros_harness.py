@@ -21,6 +21,7 @@ class Client:
         from rclpy.node import Node
 
         self.node = Node(name)
+        self._diagnostics: list | None = None  # subscribed on first wait_for_nodes
         self.executor = MultiThreadedExecutor(num_threads=2)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -49,7 +50,7 @@ class Client:
 
         from safevla_common import topics
 
-        if not hasattr(self, "_diagnostics"):
+        if self._diagnostics is None:
             self._diagnostics = self.subscribe(DiagnosticArray, topics.DIAGNOSTICS)
         reported = lambda: {s.hardware_id for m in list(self._diagnostics) for s in m.status}  # noqa: E731
         return wait_until(lambda: set(names) <= reported(), timeout_s, period_s=0.05)

@@ -28,7 +28,7 @@ from thor_sim_bridge.costs import COST_COMPONENTS
 from thor_sim_bridge.vector_env import EpisodeSummary, VectorHouseEnv
 
 from training.actor_critic import ActorCritic
-from training.configs import EvalConfig
+from training.configs import CommonConfig, EvalConfig
 from training.envs import make_envs
 from training.features import DinoFeaturizer
 from training.rollout import BatchedPolicy
@@ -97,6 +97,20 @@ def evaluate_policy(policy: LoadedPolicy, folder: Path, *, task: str, episodes: 
         results = run_episodes(envs, BatchedPolicy(ac, policy.processor, featurizer, device), episodes, greedy,
                                progress)
     return summarize(results), results
+
+
+def evaluate_stage(cfg: CommonConfig, policy: LoadedPolicy, policy_dir: Path, device: torch.device,
+                   **info: Any) -> dict[str, Any]:
+    """The end-of-stage evaluation of ``il`` and ``rl``: greedy, ``cfg.eval_*`` episodes, ``RUN/eval.json``."""
+    metrics, results = evaluate_policy(policy, policy_dir, task=cfg.task, episodes=cfg.eval_episodes,
+                                       seed=cfg.eval_seed, max_steps=cfg.eval_max_steps, num_envs=cfg.num_envs,
+                                       greedy=True, device=device, features_in_workers=cfg.features_in_workers,
+                                       rooms=(cfg.min_rooms, cfg.max_rooms))
+    write_results(Path(cfg.run_dir) / "eval.json",
+                  {"checkpoint": str(policy_dir), "task": cfg.task, "seed": cfg.eval_seed,
+                   "max_steps": cfg.eval_max_steps, "rooms": [cfg.min_rooms, cfg.max_rooms], "sampling": "greedy",
+                   **info}, metrics, results)
+    return metrics
 
 
 def run_eval(cfg: EvalConfig) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from training.checkpointing import (POLICY_DIR, STATE_FILE, atomic_torch_save, c
                                     seed_everything, set_rng_state, weights_digest)
 from training.configs import ILConfig
 from training.demos import generate_demos, load_demos
-from training.evaluate import evaluate_policy, write_results
+from training.evaluate import evaluate_stage
 from training.features import tokenize
 
 
@@ -141,12 +141,7 @@ def train_il(cfg: ILConfig) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     if dist.main and cfg.eval_episodes > 0:
         model.eval()
-        metrics, results = evaluate_policy(policy, policy_dir, task=cfg.task, episodes=cfg.eval_episodes,
-                                           seed=cfg.eval_seed, max_steps=cfg.eval_max_steps, num_envs=cfg.num_envs,
-                                           greedy=True, device=dist.device, features_in_workers=cfg.features_in_workers,
-                                           rooms=(cfg.min_rooms, cfg.max_rooms))
-        write_results(folder / "eval.json", {"checkpoint": str(policy_dir), "task": cfg.task, "seed": cfg.eval_seed,
-                                             "max_steps": cfg.eval_max_steps, "rooms": [cfg.min_rooms, cfg.max_rooms], "sampling": "greedy"}, metrics, results)
+        metrics = evaluate_stage(cfg, policy, policy_dir, dist.device)
         run_folder.log_scalars(writer, {f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step)
     if dist.main:
         writer.close()

@@ -41,7 +41,7 @@ from training.checkpointing import (POLICY_DIR, STATE_FILE, atomic_torch_save, c
 from training.configs import RLConfig
 from training.envs import make_envs, sim_config
 from training.distributed import Dist
-from training.evaluate import evaluate_policy, summarize, write_results
+from training.evaluate import evaluate_stage, summarize
 from training.features import DinoFeaturizer
 from training.lagrange import Lagrange
 from training.rollout import BatchedPolicy, Rollout, collect_rollout, sequence_batch
@@ -217,13 +217,7 @@ def train_rl(cfg: RLConfig) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     if dist.main and cfg.eval_episodes > 0:
         ac.eval()
-        metrics, results = evaluate_policy(policy, policy_dir, task=cfg.task, episodes=cfg.eval_episodes,
-                                           seed=cfg.eval_seed, max_steps=cfg.eval_max_steps, num_envs=cfg.num_envs,
-                                           greedy=True, device=dist.device, features_in_workers=cfg.features_in_workers,
-                                           rooms=(cfg.min_rooms, cfg.max_rooms))
-        write_results(folder / "eval.json", {"checkpoint": str(policy_dir), "task": cfg.task, "seed": cfg.eval_seed,
-                                             "max_steps": cfg.eval_max_steps, "rooms": [cfg.min_rooms, cfg.max_rooms], "sampling": "greedy", "algo": cfg.algo},
-                      metrics, results)
+        metrics = evaluate_stage(cfg, policy, policy_dir, dist.device, algo=cfg.algo)
         run_folder.log_scalars(writer, {f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)},
                                counters["global_step"])
     if dist.main:
