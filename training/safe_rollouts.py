@@ -95,7 +95,8 @@ def collect_rollouts(job: CollectJob, episodes: int, workers: int = 2) -> list[R
         rollouts = list(tqdm(pool.imap_unordered(_run_episode, range(episodes)), total=episodes,
                              desc=f"rollouts ({job.task})", unit="ep"))
     kept = sorted((r for r in rollouts if isinstance(r, Rollout)), key=lambda r: r.episode)
-    skipped = sorted({categories(job.task)[g % len(categories(job.task))] for g in rollouts if isinstance(g, int)})
+    names = categories(job.task)
+    skipped = sorted({names[g % len(names)] for g in rollouts if isinstance(g, int)})
     if skipped:
         print(f"skipped {episodes - len(kept)} episodes: {', '.join(skipped)} never occur in houses of "
               f"{job.rooms[0]} to {job.rooms[1]} rooms")
